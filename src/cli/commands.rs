@@ -1,0 +1,218 @@
+//! The client subcommands: one request each, printed for a person (or as JSON for a script).
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::{Cmd, fail};
+use crate::client::Client;
+use crate::config::{self, Overrides};
+use crate::protocol::{EntryInfo, Request, Response, Stats};
+
+/// Generous: a `stats` or a large `keys` on a busy daemon is still quick, and a hang is not.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn run(command: Cmd, overrides: Overrides, env: Vec<(String, String)>) -> ExitCode {
+    let loaded = match config::load(&overrides, env) {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(&e.to_string()),
+    };
+    if let Cmd::Config = command {
+        print!("{}", config::render(&loaded));
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    let socket = loaded.config.socket;
+    runtime.block_on(async move {
+        if let Cmd::Bench(args) = command {
+            return super::bench::run(&socket, args).await;
+        }
+        let request = match request_for(&command) {
+            Ok(request) => request,
+            Err(e) => return fail(&e),
+        };
+        let mut client = match Client::connect(&socket, TIMEOUT).await {
+            Ok(client) => client,
+            Err(e) => return fail(&e.to_string()),
+        };
+        match client.request(&request).await {
+            Ok(response) => print_response(&command, response),
+            Err(e) => fail(&e.to_string()),
+        }
+    })
+}
+
+fn request_for(command: &Cmd) -> Result<Request, String> {
+    Ok(match command {
+        Cmd::Ping => Request::Ping,
+        Cmd::Get { key, .. } => Request::Get { key: key.clone() },
+        Cmd::Set { key, ttl } => {
+            let mut value = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut value)
+                .map_err(|e| format!("cannot read the value from stdin: {e}"))?;
+            Request::Set {
+                key: key.clone(),
+                value: Bytes::from(value),
+                ttl: *ttl,
+            }
+        }
+        Cmd::Del { key } => Request::Delete { key: key.clone() },
+        Cmd::Keys { pattern } => Request::Keys {
+            pattern: pattern.clone(),
+        },
+        Cmd::Stats { .. } => Request::Stats,
+        Cmd::Daemon { .. } | Cmd::Config | Cmd::Bench(_) => {
+            unreachable!("handled before a request is built")
+        }
+    })
+}
+
+fn print_response(command: &Cmd, response: Response) -> ExitCode {
+    let miss = ExitCode::from(1);
+    match (command, response) {
+        (_, Response::Error(e)) => fail(&e.message),
+        (Cmd::Ping, Response::Pong) => {
+            println!("pong");
+            ExitCode::SUCCESS
+        }
+        (Cmd::Get { verbose, key }, Response::Value(found)) => match found {
+            Some(found) => {
+                if *verbose {
+                    eprintln!("{}", describe(key, &found.info));
+                }
+                let mut out = std::io::stdout().lock();
+                if out
+                    .write_all(&found.value)
+                    .and_then(|_| out.flush())
+                    .is_err()
+                {
+                    return fail("cannot write to stdout");
+                }
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("miss: {key} is not cached");
+                miss
+            }
+        },
+        (Cmd::Set { key, .. }, Response::Stored(ack)) => {
+            eprintln!("stored {key} ({ack:?})");
+            ExitCode::SUCCESS
+        }
+        (Cmd::Del { .. }, Response::Deleted(existed)) => {
+            if existed {
+                ExitCode::SUCCESS
+            } else {
+                miss
+            }
+        }
+        (Cmd::Keys { .. }, Response::Keys(keys)) => {
+            let mut out = std::io::stdout().lock();
+            for key in keys {
+                let _ = writeln!(out, "{key}");
+            }
+            ExitCode::SUCCESS
+        }
+        (Cmd::Stats { json }, Response::Stats(stats)) => {
+            if *json {
+                match serde_json::to_string_pretty(&stats) {
+                    Ok(text) => println!("{text}"),
+                    Err(e) => return fail(&e.to_string()),
+                }
+            } else {
+                print!("{}", stats_table(&stats));
+            }
+            ExitCode::SUCCESS
+        }
+        (_, other) => fail(&format!("unexpected answer from the daemon: {other:?}")),
+    }
+}
+
+fn describe(key: &str, info: &EntryInfo) -> String {
+    let now = crate::tier::unix_ms();
+    let age = Duration::from_millis(now.saturating_sub(info.created_ms) / 1000 * 1000);
+    let ttl = match info.ttl_remaining {
+        Some(d) => humantime::format_duration(Duration::from_secs(d.as_secs())).to_string(),
+        None => "never expires".into(),
+    };
+    format!(
+        "{key}: from {}, {} bytes, age {}, ttl {ttl}, {} reads",
+        info.tier.label(),
+        info.size,
+        humantime::format_duration(age),
+        info.access_count
+    )
+}
+
+pub fn stats_table(stats: &Stats) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let uptime = Duration::from_secs(stats.uptime.as_secs());
+    let _ = writeln!(
+        out,
+        "shadcache {} (pid {}), up {}",
+        stats.daemon_version,
+        stats.pid,
+        humantime::format_duration(uptime)
+    );
+    let _ = writeln!(
+        out,
+        "connections: {} open, {} total, {} refused",
+        stats.connections_open, stats.connections_total, stats.connections_refused
+    );
+    let _ = writeln!(
+        out,
+        "requests:    {} ({} errors)",
+        stats.requests, stats.request_errors
+    );
+    let answered: Vec<String> = stats
+        .router
+        .answered_by
+        .iter()
+        .map(|(tier, n)| format!("{} {n}", tier.label()))
+        .collect();
+    let _ = writeln!(
+        out,
+        "router:      {} commands, answered by [{}], {} misses, {} promotions",
+        stats.router.commands,
+        answered.join(", "),
+        stats.router.misses,
+        stats.router.promotions
+    );
+    let restarts: Vec<String> = stats
+        .restarts
+        .iter()
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect();
+    let _ = writeln!(out, "restarts:    {}", restarts.join(", "));
+    let _ = writeln!(
+        out,
+        "\n{:<12} {:<8} {:>9} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10}",
+        "tier", "state", "entries", "bytes", "capacity", "hits", "misses", "evictions", "expired"
+    );
+    for t in &stats.tiers {
+        let _ = writeln!(
+            out,
+            "{:<12} {:<8} {:>9} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10}",
+            t.tier.label(),
+            t.state,
+            t.entries,
+            t.bytes,
+            t.capacity_bytes,
+            t.hits,
+            t.misses,
+            t.evictions,
+            t.expirations
+        );
+    }
+    out
+}

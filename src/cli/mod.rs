@@ -1,0 +1,133 @@
+//! The `shadcache` command line: `daemon` runs the server; every other subcommand is a client
+//! of it. Exit codes (DESIGN.md): 0 success, 1 miss or not found, 2 any error.
+
+mod bench;
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{self, Overrides};
+use crate::daemon::{self, DaemonOptions, SystemdEnv};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "shadcache",
+    version,
+    about = "A shared local cache for shadcn/ui registry content"
+)]
+pub struct Cli {
+    /// The daemon's socket [env: SHADCACHE_SOCKET]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// The config file [env: SHADCACHE_CONFIG]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Run the daemon in the foreground (systemd runs it this way too)
+    Daemon {
+        /// Where L2 and the daemon's state live [env: SHADCACHE_DATA_DIR]
+        #[arg(long, value_name = "PATH")]
+        data_dir: Option<PathBuf>,
+    },
+    /// Check that the daemon answers
+    Ping,
+    /// Print a cached value to stdout (exit 1 on a miss)
+    Get {
+        key: String,
+        /// Also print where the answer came from, its age and TTL (to stderr)
+        #[arg(short, long)]
+        verbose: bool,
+    },
+    /// Store stdin under KEY
+    Set {
+        key: String,
+        /// Time to live, e.g. 90s, 6h, 7d (default: the TTL configured for the key's kind)
+        #[arg(long, value_parser = humantime::parse_duration)]
+        ttl: Option<Duration>,
+    },
+    /// Delete a key (exit 1 if it was not cached)
+    Del { key: String },
+    /// List keys, optionally matching a glob (`component:react:*`)
+    Keys { pattern: Option<String> },
+    /// Show cache statistics
+    Stats {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the effective configuration and where each value came from
+    Config,
+    /// Measure request latency and throughput against a running daemon
+    Bench(bench::BenchArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    match cli.command {
+        Cmd::Daemon { data_dir } => {
+            let overrides = Overrides {
+                config: cli.config,
+                socket: cli.socket,
+                data_dir,
+            };
+            run_daemon(overrides, env)
+        }
+        command => {
+            let overrides = Overrides {
+                config: cli.config,
+                socket: cli.socket,
+                data_dir: None,
+            };
+            commands::run(command, overrides, env)
+        }
+    }
+}
+
+fn run_daemon(overrides: Overrides, env: Vec<(String, String)>) -> ExitCode {
+    // Before any thread exists: reading systemd's variables unsets them.
+    let systemd = match SystemdEnv::take() {
+        Ok(systemd) => systemd,
+        Err(e) => return fail(&e),
+    };
+    let loaded = match config::load(&overrides, env.iter().cloned()) {
+        Ok(loaded) => loaded,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let log = daemon::logging::init(&loaded.config.daemon.log_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("shadcache")
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    let options = DaemonOptions {
+        loaded,
+        overrides,
+        env,
+        systemd,
+        log,
+    };
+    match runtime.block_on(daemon::run(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "daemon failed");
+            fail(&e.to_string())
+        }
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("shadcache: {message}");
+    ExitCode::from(2)
+}

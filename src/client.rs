@@ -1,0 +1,127 @@
+//! A client of the daemon's socket: connect, handshake, then requests and answers. Used by the
+//! CLI, the MCP server and the tests. `send`/`recv` expose pipelining; `request` does one
+//! round trip.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::UnixStream;
+
+use crate::config::MAX_FRAME_CEILING;
+use crate::protocol::codec::{self, CodecError};
+use crate::protocol::{
+    ErrorCode, Hello, HelloReply, MAGIC, PROTOCOL_VERSION, Request, Response, WireError,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(
+        "no shadcache daemon at {} — start it with `systemctl --user start shadcache.socket` or `shadcache daemon`",
+        .0.display()
+    )]
+    NoDaemon(PathBuf),
+    #[error("cannot connect to {}: {source}", path.display())]
+    Connect { path: PathBuf, source: io::Error },
+    #[error("the daemon refused the connection: {0}")]
+    Refused(WireError),
+    #[error("the daemon closed the connection")]
+    Closed,
+    #[error("the daemon did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+}
+
+pub struct Client {
+    stream: UnixStream,
+    timeout: Duration,
+    pub daemon: HelloReply,
+}
+
+impl Client {
+    pub async fn connect(path: &Path, timeout: Duration) -> Result<Client, ClientError> {
+        let stream = match tokio::time::timeout(timeout, UnixStream::connect(path)).await {
+            Err(_) => return Err(ClientError::Timeout(timeout)),
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e))
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
+                ) =>
+            {
+                return Err(ClientError::NoDaemon(path.to_owned()));
+            }
+            Ok(Err(source)) => {
+                return Err(ClientError::Connect {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
+        let mut client = Client {
+            stream,
+            timeout,
+            daemon: HelloReply {
+                protocol: 0,
+                daemon_version: String::new(),
+                pid: 0,
+            },
+        };
+        client
+            .write(&Hello {
+                magic: MAGIC,
+                protocol: PROTOCOL_VERSION,
+                client: format!("shadcache {}", env!("CARGO_PKG_VERSION")),
+            })
+            .await?;
+        let reply: Result<HelloReply, WireError> = client.read().await?;
+        client.daemon = reply.map_err(ClientError::Refused)?;
+        Ok(client)
+    }
+
+    pub async fn request(&mut self, request: &Request) -> Result<Response, ClientError> {
+        self.send(request).await?;
+        self.recv().await
+    }
+
+    /// Sends without waiting; answers come back in order through [`Client::recv`].
+    pub async fn send(&mut self, request: &Request) -> Result<(), ClientError> {
+        self.write(request).await
+    }
+
+    pub async fn recv(&mut self) -> Result<Response, ClientError> {
+        self.read().await
+    }
+
+    async fn write<T: serde::Serialize>(&mut self, message: &T) -> Result<(), ClientError> {
+        let frame = codec::encode(message, MAX_FRAME_CEILING.bytes() as usize)?;
+        tokio::time::timeout(self.timeout, self.stream.write_all(&frame))
+            .await
+            .map_err(|_| ClientError::Timeout(self.timeout))?
+            .map_err(|e| ClientError::Codec(e.into()))
+    }
+
+    async fn read<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, ClientError> {
+        let max = MAX_FRAME_CEILING.bytes() as usize;
+        let payload = tokio::time::timeout(
+            self.timeout,
+            codec::read_frame(&mut self.stream, max, self.timeout),
+        )
+        .await
+        .map_err(|_| ClientError::Timeout(self.timeout))??
+        .ok_or(ClientError::Closed)?;
+        Ok(codec::decode(&payload)?)
+    }
+}
+
+impl ClientError {
+    /// The daemon answered, but with a refusal of this kind.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            ClientError::Refused(e) => Some(e.code),
+            _ => None,
+        }
+    }
+}

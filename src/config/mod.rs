@@ -1,0 +1,12 @@
+//! Configuration: file, environment and flags merged into one validated [`Config`].
+
+mod load;
+mod model;
+mod paths;
+mod show;
+mod size;
+
+pub use load::{ConfigError, Loaded, Overrides, Source, load};
+pub use model::{Config, DaemonConfig, FileConfig, L1Config, MAX_FRAME_CEILING, TtlConfig};
+pub use show::render;
+pub use size::ByteSize;

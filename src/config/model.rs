@@ -1,0 +1,185 @@
+//! The configuration the daemon runs on: the serde mirror of the file (`FileConfig`, every
+//! section optional, unknown keys refused) and the validated [`Config`] with every default
+//! filled in. The sections are shared by both; only the paths differ, because their defaults
+//! depend on the environment.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::size::ByteSize;
+
+/// The largest frame the codec will ever accept, whatever `daemon.max_frame_size` says.
+pub const MAX_FRAME_CEILING: ByteSize = ByteSize::mib(64);
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub socket: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    #[serde(default)]
+    pub daemon: DaemonConfig,
+    #[serde(default)]
+    pub l1: L1Config,
+    #[serde(default)]
+    pub ttl: TtlConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config {
+    pub socket: PathBuf,
+    pub data_dir: PathBuf,
+    pub daemon: DaemonConfig,
+    pub l1: L1Config,
+    pub ttl: TtlConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DaemonConfig {
+    /// A tracing filter (`info`, `shadcache=debug`); `RUST_LOG`, when set, wins.
+    pub log_level: String,
+    pub max_connections: u64,
+    pub max_frame_size: ByteSize,
+    /// Requests one connection may have in flight; further frames wait unread.
+    pub max_pipeline: u64,
+    /// Time allowed to receive a whole frame once its first byte arrived (and the handshake).
+    #[serde(with = "humantime_serde")]
+    pub frame_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// On SIGTERM: how long in-flight requests may take before connections are cut.
+    #[serde(with = "humantime_serde")]
+    pub drain_timeout: Duration,
+    /// Child restarts allowed within `restart_window` before the daemon gives up and exits.
+    pub restart_limit: u64,
+    #[serde(with = "humantime_serde")]
+    pub restart_window: Duration,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            log_level: "info".into(),
+            max_connections: 1024,
+            max_frame_size: ByteSize::mib(16),
+            max_pipeline: 32,
+            frame_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            drain_timeout: Duration::from_secs(10),
+            restart_limit: 5,
+            restart_window: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct L1Config {
+    /// Byte budget for values plus keys and per-entry overhead.
+    pub max_bytes: ByteSize,
+    /// How often expired entries are swept out of memory.
+    #[serde(with = "humantime_serde")]
+    pub sweep_interval: Duration,
+}
+
+impl Default for L1Config {
+    fn default() -> Self {
+        L1Config {
+            max_bytes: ByteSize::mib(64),
+            sweep_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Time to live by key kind (the key's first segment), for sets that name no TTL.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TtlConfig {
+    #[serde(with = "humantime_serde")]
+    pub default: Duration,
+    #[serde(with = "humantime_serde")]
+    pub component: Duration,
+    #[serde(with = "humantime_serde")]
+    pub demo: Duration,
+    #[serde(with = "humantime_serde")]
+    pub metadata: Duration,
+    #[serde(with = "humantime_serde")]
+    pub block: Duration,
+    #[serde(with = "humantime_serde")]
+    pub list: Duration,
+    #[serde(with = "humantime_serde")]
+    pub tree: Duration,
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+impl Default for TtlConfig {
+    fn default() -> Self {
+        TtlConfig {
+            default: 24 * HOUR,
+            component: 24 * HOUR,
+            demo: 24 * HOUR,
+            metadata: 24 * HOUR,
+            block: 24 * HOUR,
+            list: 6 * HOUR,
+            tree: 12 * HOUR,
+        }
+    }
+}
+
+impl TtlConfig {
+    pub fn for_kind(&self, kind: &str) -> Duration {
+        match kind {
+            "component" => self.component,
+            "demo" => self.demo,
+            "metadata" => self.metadata,
+            "block" => self.block,
+            "list" => self.list,
+            "tree" => self.tree,
+            _ => self.default,
+        }
+    }
+}
+
+impl Config {
+    /// Range checks serde cannot express. Returns the first problem, naming the key.
+    pub(super) fn validate(&self) -> Result<(), String> {
+        let d = &self.daemon;
+        if d.max_frame_size.bytes() < 4096 || d.max_frame_size > MAX_FRAME_CEILING {
+            return Err(format!(
+                "daemon.max_frame_size = {}: must be between 4KiB and {MAX_FRAME_CEILING}",
+                d.max_frame_size
+            ));
+        }
+        if d.max_connections == 0 {
+            return Err("daemon.max_connections must be at least 1".into());
+        }
+        if d.max_pipeline == 0 {
+            return Err("daemon.max_pipeline must be at least 1".into());
+        }
+        if self.l1.max_bytes.bytes() < 64 * 1024 {
+            return Err(format!(
+                "l1.max_bytes = {}: must be at least 64KiB",
+                self.l1.max_bytes
+            ));
+        }
+        let durations = [
+            ("daemon.frame_timeout", d.frame_timeout),
+            ("daemon.request_timeout", d.request_timeout),
+            ("daemon.restart_window", d.restart_window),
+            ("l1.sweep_interval", self.l1.sweep_interval),
+            ("ttl.default", self.ttl.default),
+        ];
+        for (key, value) in durations {
+            if value.is_zero() {
+                return Err(format!("{key} must be longer than zero"));
+            }
+        }
+        if self.socket.as_os_str().is_empty() || self.data_dir.as_os_str().is_empty() {
+            return Err("socket and data_dir must not be empty".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,15 @@
+//! shadcache: one per-user daemon caching shadcn/ui registry content for every MCP client on
+//! the machine. See README.md for use and actors.md for the actor tree.
+
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod daemon;
+pub mod glob;
+pub mod key;
+pub mod memory;
+pub mod protocol;
+pub mod router;
+pub mod server;
+pub mod supervisor;
+pub mod tier;

@@ -1,0 +1,5 @@
+//! The `shadcache` binary: everything lives in the library; this only hands over.
+
+fn main() -> std::process::ExitCode {
+    shadcache::cli::main()
+}

@@ -1,0 +1,92 @@
+//! The public face of L1: a cheap, clonable handle implementing the [`Tier`] contract.
+
+use std::time::Duration;
+
+use futures::FutureExt;
+
+use super::actor::ToMemory;
+use crate::glob::Glob;
+use crate::key::Key;
+use crate::protocol::{TierName, TierStats};
+use crate::supervisor::{CallError, Slot};
+use crate::tier::{Entry, EntryMeta, Tier, TierError, TierFuture};
+
+#[derive(Clone)]
+pub struct MemoryHandle {
+    slot: Slot<ToMemory>,
+    timeout: Duration,
+}
+
+impl MemoryHandle {
+    pub(crate) fn new(slot: Slot<ToMemory>, timeout: Duration) -> MemoryHandle {
+        MemoryHandle { slot, timeout }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn inject_panic(&self) {
+        let _ = self.slot.cast(ToMemory::Panic);
+    }
+
+    fn ask<T: Send + 'static>(
+        &self,
+        build: impl FnOnce(ractor::RpcReplyPort<T>) -> ToMemory + Send + 'static,
+    ) -> TierFuture<T> {
+        let slot = self.slot.clone();
+        let timeout = self.timeout;
+        async move { slot.call(build, timeout).await.map_err(tier_error) }.boxed()
+    }
+}
+
+fn tier_error(e: CallError) -> TierError {
+    let tier = TierName::Memory.label();
+    match e {
+        CallError::NotRunning(_) => TierError::Unavailable {
+            tier,
+            reason: "restarting".into(),
+        },
+        CallError::Timeout(_, after) => TierError::Timeout { tier, after },
+    }
+}
+
+impl Tier for MemoryHandle {
+    fn name(&self) -> TierName {
+        TierName::Memory
+    }
+
+    fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Option<Entry>>> {
+        self.ask(|reply| ToMemory::GetMany(keys, reply))
+    }
+
+    fn put_many(&self, entries: Vec<(Key, Entry)>) -> TierFuture<()> {
+        let answer = self.ask(|reply| ToMemory::PutMany(entries, reply));
+        async move { answer.await? }.boxed()
+    }
+
+    fn delete_many(&self, keys: Vec<Key>) -> TierFuture<u64> {
+        self.ask(|reply| ToMemory::DeleteMany(keys, reply))
+    }
+
+    fn peek(&self, key: Key) -> TierFuture<Option<EntryMeta>> {
+        self.ask(|reply| ToMemory::Peek(key, reply))
+    }
+
+    fn touch(&self, key: Key, expires_ms: Option<u64>) -> TierFuture<bool> {
+        self.ask(move |reply| ToMemory::Touch(key, expires_ms, reply))
+    }
+
+    fn keys(&self, glob: Glob) -> TierFuture<Vec<Key>> {
+        self.ask(|reply| ToMemory::Keys(glob, reply))
+    }
+
+    fn clear(&self) -> TierFuture<u64> {
+        self.ask(ToMemory::Clear)
+    }
+
+    fn stats(&self) -> TierFuture<TierStats> {
+        self.ask(ToMemory::Stats)
+    }
+
+    fn ping(&self) -> TierFuture<()> {
+        self.ask(ToMemory::Ping)
+    }
+}

@@ -1,0 +1,10 @@
+//! L1: the in-memory tier.
+
+mod actor;
+pub mod cache;
+mod handle;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use actor::{MemoryArgs, MemoryTier, ToMemory};
+pub use handle::MemoryHandle;

@@ -1,0 +1,181 @@
+//! Bytes to frames and back: a 4-byte big-endian length, then a bincode 2 payload. The only
+//! file that imports bincode (its 3.x is a placeholder and the crate is unmaintained, so it
+//! stays replaceable here).
+//!
+//! A length over the configured maximum is refused before anything is allocated, and bincode
+//! itself is capped at [`MAX_FRAME_CEILING`] so no claimed length inside a payload can make it
+//! reserve more.
+
+use std::io;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::config::MAX_FRAME_CEILING;
+
+const CEILING: usize = MAX_FRAME_CEILING.0 as usize;
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<CEILING>()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("frame of {len} bytes exceeds the {max}-byte limit")]
+    TooLarge { len: usize, max: usize },
+    #[error("frame could not be decoded: {0}")]
+    Decode(String),
+    #[error("frame could not be encoded: {0}")]
+    Encode(String),
+    #[error("connection closed in the middle of a frame")]
+    Truncated,
+    #[error("frame not completed within {0:?}")]
+    Timeout(Duration),
+    #[error("socket error: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Serialises `value` as one whole frame, length prefix included.
+pub fn encode<T: Serialize>(value: &T, max: usize) -> Result<Vec<u8>, CodecError> {
+    let mut frame = vec![0u8; 4];
+    bincode::serde::encode_into_std_write(value, &mut frame, config())
+        .map_err(|e| CodecError::Encode(e.to_string()))?;
+    let len = frame.len() - 4;
+    if len > max {
+        return Err(CodecError::TooLarge { len, max });
+    }
+    frame[..4].copy_from_slice(&(len as u32).to_be_bytes());
+    Ok(frame)
+}
+
+/// Decodes one payload (without its length prefix); trailing bytes are an error.
+pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, CodecError> {
+    let (value, used) = bincode::serde::decode_from_slice(payload, config())
+        .map_err(|e| CodecError::Decode(e.to_string()))?;
+    if used != payload.len() {
+        return Err(CodecError::Decode(format!(
+            "{} trailing bytes after the message",
+            payload.len() - used
+        )));
+    }
+    Ok(value)
+}
+
+/// Reads one frame's payload. `Ok(None)` is a clean end of stream between frames. Waiting for
+/// a frame to start is unbounded (idle connections are fine); once it starts, the rest must
+/// arrive within `timeout`, so a slow writer costs one task, never a stalled daemon.
+pub async fn read_frame<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    max: usize,
+    timeout: Duration,
+) -> Result<Option<Vec<u8>>, CodecError> {
+    let mut len_buf = [0u8; 4];
+    let first = reader.read(&mut len_buf[..1]).await?;
+    if first == 0 {
+        return Ok(None);
+    }
+    let rest = async {
+        reader.read_exact(&mut len_buf[1..]).await?;
+        let len = u32::from_be_bytes(len_buf) as usize;
+        if len > max {
+            return Err(CodecError::TooLarge { len, max });
+        }
+        let mut payload = vec![0u8; len];
+        reader.read_exact(&mut payload).await?;
+        Ok(payload)
+    };
+    match tokio::time::timeout(timeout, rest).await {
+        Ok(Ok(payload)) => Ok(Some(payload)),
+        Ok(Err(CodecError::Io(e))) if e.kind() == io::ErrorKind::UnexpectedEof => {
+            Err(CodecError::Truncated)
+        }
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(CodecError::Timeout(timeout)),
+    }
+}
+
+pub async fn write_frame<W: AsyncWrite + Unpin>(
+    writer: &mut W,
+    frame: &[u8],
+) -> Result<(), CodecError> {
+    writer.write_all(frame).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{Request, Response};
+    use bytes::Bytes;
+
+    const MAX: usize = 1 << 20;
+    const T: Duration = Duration::from_secs(5);
+
+    #[tokio::test]
+    async fn round_trips_requests() {
+        let request = Request::Set {
+            key: "component:react:button".into(),
+            value: Bytes::from_static(b"export const Button = 1"),
+            ttl: Some(Duration::from_secs(90)),
+        };
+        let frame = encode(&request, MAX).unwrap();
+        let mut reader = &frame[..];
+        let payload = read_frame(&mut reader, MAX, T).await.unwrap().unwrap();
+        assert_eq!(decode::<Request>(&payload).unwrap(), request);
+        assert!(read_frame(&mut reader, MAX, T).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn refuses_oversized_lengths_before_reading_them() {
+        let frame = ((MAX + 1) as u32).to_be_bytes();
+        let err = read_frame(&mut &frame[..], MAX, T).await.unwrap_err();
+        assert!(matches!(err, CodecError::TooLarge { .. }), "{err}");
+        let big = Response::Keys(vec!["x".repeat(1000); 2000]);
+        assert!(matches!(
+            encode(&big, MAX),
+            Err(CodecError::TooLarge { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn truncated_frame_is_reported() {
+        let frame = encode(&Request::Ping, MAX).unwrap();
+        let mut cut = &frame[..frame.len() - 1];
+        let err = read_frame(&mut cut, MAX, T).await.unwrap_err();
+        assert!(matches!(err, CodecError::Truncated), "{err}");
+        let mut cut = &frame[..2];
+        assert!(matches!(
+            read_frame(&mut cut, MAX, T).await,
+            Err(CodecError::Truncated)
+        ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_frame_times_out() {
+        let (mut client, mut server) = tokio::io::duplex(64);
+        client.write_all(&[0, 0]).await.unwrap();
+        let err = read_frame(&mut server, MAX, T).await.unwrap_err();
+        assert!(matches!(err, CodecError::Timeout(_)), "{err}");
+    }
+
+    #[test]
+    fn garbage_is_a_decode_error() {
+        for garbage in [&[0xffu8; 16][..], &[], &[200, 1, 2]] {
+            assert!(decode::<Request>(garbage).is_err());
+        }
+        // A valid message followed by junk.
+        let mut frame = encode(&Request::Ping, MAX).unwrap()[4..].to_vec();
+        frame.push(0);
+        assert!(decode::<Request>(&frame).is_err());
+    }
+
+    #[test]
+    fn a_huge_claimed_string_length_is_refused() {
+        // Variant Get (1), then a string claiming u64::MAX bytes (varint tag 253 + 8 bytes).
+        let mut payload = vec![1u8, 253];
+        payload.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert!(decode::<Request>(&payload).is_err());
+    }
+}

@@ -1,0 +1,6 @@
+//! The socket protocol: frames ([`codec`]) carrying the messages in [`message`].
+
+pub mod codec;
+mod message;
+
+pub use message::*;

@@ -1,0 +1,13 @@
+//! The router: the request state machine across the tiers.
+
+mod actor;
+mod command;
+mod handle;
+#[cfg(test)]
+mod tests;
+mod walk;
+
+pub(crate) use actor::{Router, RouterArgs, ToRouter};
+pub use command::Command;
+pub use handle::RouterHandle;
+pub use walk::Tiers;

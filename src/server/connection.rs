@@ -1,0 +1,209 @@
+//! One client connection: a plain tokio task, not an actor. It checks the peer, does the
+//! handshake, then reads frames in a reader task and answers them strictly in order while up
+//! to `max_pipeline` run at once. Every way a client can misbehave (garbage, truncation,
+//! oversized or slow frames, never reading its answers) ends at most this connection.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use futures::StreamExt;
+use futures::stream::FuturesOrdered;
+use tokio::io::AsyncWriteExt;
+use tokio::net::UnixStream;
+use tokio::net::unix::OwnedWriteHalf;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::Limits;
+use super::dispatch::Dispatcher;
+use crate::protocol::codec::{self, CodecError};
+use crate::protocol::{
+    ErrorCode, Hello, HelloReply, MAGIC, PROTOCOL_VERSION, Request, Response, WireError,
+};
+
+type Pending = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+/// Sends a refusal in place of the handshake reply, then closes.
+pub async fn refuse(mut stream: UnixStream, error: WireError, limits: Limits) {
+    let reply: Result<HelloReply, WireError> = Err(error);
+    if let Ok(frame) = codec::encode(&reply, limits.max_frame) {
+        let _ = tokio::time::timeout(limits.frame_timeout, stream.write_all(&frame)).await;
+    }
+    let _ = stream.shutdown().await;
+}
+
+pub async fn serve(
+    stream: UnixStream,
+    dispatcher: Dispatcher,
+    limits: Limits,
+    shutdown: CancellationToken,
+) {
+    match stream.peer_cred() {
+        Ok(cred) if cred.uid() == limits.uid => {}
+        Ok(cred) => {
+            tracing::warn!(peer_uid = cred.uid(), "refused a peer with another uid");
+            let message = format!(
+                "permission denied: peer uid {} is not the daemon's uid {}",
+                cred.uid(),
+                limits.uid
+            );
+            refuse(
+                stream,
+                WireError::new(ErrorCode::PermissionDenied, message),
+                limits,
+            )
+            .await;
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read peer credentials; closing");
+            return;
+        }
+    }
+    let (mut read, mut write) = stream.into_split();
+
+    match handshake(&mut read, &mut write, &limits).await {
+        Ok(client) => tracing::debug!(%client, "client connected"),
+        Err(e) => {
+            tracing::debug!(error = %e, "handshake failed");
+            return;
+        }
+    }
+
+    let (frames_tx, mut frames) = mpsc::channel(limits.max_pipeline);
+    let reader = tokio::spawn(async move {
+        loop {
+            let frame = codec::read_frame(&mut read, limits.max_frame, limits.frame_timeout).await;
+            let last = !matches!(frame, Ok(Some(_)));
+            if frames_tx.send(frame).await.is_err() || last {
+                break;
+            }
+        }
+    });
+
+    let mut pending: FuturesOrdered<Pending> = FuturesOrdered::new();
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            biased;
+            Some(response) = pending.next(), if !pending.is_empty() => {
+                if let Err(e) = send(&mut write, &response, &limits).await {
+                    tracing::debug!(error = %e, "client stopped reading; closing");
+                    break;
+                }
+            }
+            frame = frames.recv(), if !closing && pending.len() < limits.max_pipeline => {
+                match frame {
+                    Some(Ok(Some(payload))) => {
+                        let dispatcher = dispatcher.clone();
+                        pending.push_back(Box::pin(async move {
+                            match codec::decode::<Request>(&payload) {
+                                Ok(request) => dispatcher.dispatch(request).await,
+                                Err(e) => Response::Error(WireError::new(ErrorCode::BadFrame, e.to_string())),
+                            }
+                        }));
+                    }
+                    Some(Ok(None)) | None => closing = true,
+                    Some(Err(e)) => {
+                        closing = true;
+                        if let Some(answer) = frame_error(&e) {
+                            pending.push_back(Box::pin(std::future::ready(answer)));
+                        }
+                    }
+                }
+            }
+            _ = shutdown.cancelled(), if !closing => closing = true,
+        }
+        if closing && pending.is_empty() {
+            break;
+        }
+    }
+    reader.abort();
+    let _ = write.shutdown().await;
+}
+
+/// The answer owed for a frame that could not be read, when the client can still read one.
+fn frame_error(e: &CodecError) -> Option<Response> {
+    let code = match e {
+        CodecError::TooLarge { .. } => ErrorCode::FrameTooLarge,
+        CodecError::Timeout(_) => ErrorCode::Timeout,
+        CodecError::Decode(_) | CodecError::Encode(_) => ErrorCode::BadFrame,
+        CodecError::Truncated | CodecError::Io(_) => return None,
+    };
+    tracing::debug!(error = %e, "closing connection after a bad frame");
+    Some(Response::Error(WireError::new(code, e.to_string())))
+}
+
+async fn handshake(
+    read: &mut tokio::net::unix::OwnedReadHalf,
+    write: &mut OwnedWriteHalf,
+    limits: &Limits,
+) -> Result<String, CodecError> {
+    let first = tokio::time::timeout(
+        limits.frame_timeout,
+        codec::read_frame(read, limits.max_frame, limits.frame_timeout),
+    )
+    .await
+    .map_err(|_| CodecError::Timeout(limits.frame_timeout))??
+    .ok_or(CodecError::Truncated)?;
+    let hello = codec::decode::<Hello>(&first);
+    let reply: Result<HelloReply, WireError> = match &hello {
+        Ok(h) if h.magic != MAGIC => Err(WireError::new(
+            ErrorCode::BadFrame,
+            "not a shadcache client (bad handshake magic)",
+        )),
+        Ok(h) if h.protocol != PROTOCOL_VERSION => Err(WireError::new(
+            ErrorCode::VersionMismatch,
+            format!(
+                "protocol version mismatch: client `{}` speaks {}, this daemon ({}) speaks {}; \
+                 run client and daemon from the same release",
+                h.client,
+                h.protocol,
+                env!("CARGO_PKG_VERSION"),
+                PROTOCOL_VERSION
+            ),
+        )),
+        Ok(_) => Ok(HelloReply {
+            protocol: PROTOCOL_VERSION,
+            daemon_version: env!("CARGO_PKG_VERSION").into(),
+            pid: std::process::id(),
+        }),
+        Err(e) => Err(WireError::new(
+            ErrorCode::BadFrame,
+            format!("bad handshake: {e}"),
+        )),
+    };
+    let frame = codec::encode(&reply, limits.max_frame)?;
+    tokio::time::timeout(limits.frame_timeout, write.write_all(&frame))
+        .await
+        .map_err(|_| CodecError::Timeout(limits.frame_timeout))??;
+    match reply {
+        Ok(_) => Ok(hello.map(|h| h.client).unwrap_or_default()),
+        Err(e) => Err(CodecError::Decode(e.message)),
+    }
+}
+
+/// Writes one answer. An answer too big for a frame becomes an error the client can act on;
+/// a client that stops reading is cut off after `frame_timeout`.
+async fn send(
+    write: &mut OwnedWriteHalf,
+    response: &Response,
+    limits: &Limits,
+) -> Result<(), CodecError> {
+    let frame = match codec::encode(response, limits.max_frame) {
+        Ok(frame) => frame,
+        Err(CodecError::TooLarge { len, max }) => codec::encode(
+            &Response::Error(WireError::new(
+                ErrorCode::FrameTooLarge,
+                format!(
+                    "the answer is {len} bytes, over daemon.max_frame_size ({max}); ask for less at once"
+                ),
+            )),
+            limits.max_frame,
+        )?,
+        Err(e) => return Err(e),
+    };
+    tokio::time::timeout(limits.frame_timeout, codec::write_frame(write, &frame))
+        .await
+        .map_err(|_| CodecError::Timeout(limits.frame_timeout))?
+}

@@ -1,0 +1,184 @@
+//! Requests to router commands and back. Knows nothing of sockets: it validates what a client
+//! sent (keys, patterns, TTLs), runs it, and fills in what only the server knows.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use crate::glob::Glob;
+use crate::key::Key;
+use crate::protocol::{ErrorCode, Request, Response, WireError};
+use crate::router::{Command, RouterHandle};
+use crate::supervisor::SupervisorHandle;
+
+use super::ServerCounters;
+
+/// More keys than this in one `mget`/`mset` is refused rather than queued.
+pub const MAX_BATCH: usize = 10_000;
+
+#[derive(Clone)]
+pub struct Dispatcher {
+    pub(crate) router: RouterHandle,
+    pub(crate) supervisor: SupervisorHandle,
+    pub(crate) counters: Arc<ServerCounters>,
+    pub(crate) started: Instant,
+}
+
+impl Dispatcher {
+    pub async fn dispatch(&self, request: Request) -> Response {
+        self.counters.requests.fetch_add(1, Relaxed);
+        let response = match command(request) {
+            Ok(Command::Stats) => self.stats().await,
+            Ok(command) => self.router.execute(command).await,
+            Err(error) => Response::Error(error),
+        };
+        if let Response::Error(e) = &response {
+            self.counters.request_errors.fetch_add(1, Relaxed);
+            tracing::debug!(code = ?e.code, message = %e.message, "request failed");
+        }
+        response
+    }
+
+    async fn stats(&self) -> Response {
+        let mut response = self.router.execute(Command::Stats).await;
+        if let Response::Stats(stats) = &mut response {
+            let c = &self.counters;
+            stats.daemon_version = env!("CARGO_PKG_VERSION").into();
+            stats.pid = std::process::id();
+            stats.uptime = self.started.elapsed();
+            stats.connections_open = c.open.load(Relaxed);
+            stats.connections_total = c.total.load(Relaxed);
+            stats.connections_refused = c.refused.load(Relaxed);
+            stats.requests = c.requests.load(Relaxed);
+            stats.request_errors = c.request_errors.load(Relaxed);
+            stats.restarts = self.supervisor.restarts().await;
+        }
+        response
+    }
+}
+
+fn key(raw: &str) -> Result<Key, WireError> {
+    Key::parse(raw).map_err(|e| WireError::new(ErrorCode::InvalidKey, e.to_string()))
+}
+
+fn ttl(ttl: Option<Duration>) -> Result<Option<Duration>, WireError> {
+    match ttl {
+        Some(d) if d.is_zero() => Err(WireError::new(
+            ErrorCode::InvalidRequest,
+            "ttl must be longer than zero",
+        )),
+        // Beyond a century is surely a unit mistake, and would overflow timestamps.
+        Some(d) if d > Duration::from_secs(100 * 365 * 86_400) => Err(WireError::new(
+            ErrorCode::InvalidRequest,
+            format!("ttl of {d:?} is longer than a century"),
+        )),
+        other => Ok(other),
+    }
+}
+
+fn batch<T>(items: &[T]) -> Result<(), WireError> {
+    if items.len() > MAX_BATCH {
+        return Err(WireError::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "{} keys in one request; the limit is {MAX_BATCH}",
+                items.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub fn command(request: Request) -> Result<Command, WireError> {
+    Ok(match request {
+        Request::Ping => Command::Ping,
+        Request::Get { key: k } => Command::Get(key(&k)?),
+        Request::Set {
+            key: k,
+            value,
+            ttl: t,
+        } => Command::Set {
+            key: key(&k)?,
+            value,
+            ttl: ttl(t)?,
+        },
+        Request::Delete { key: k } => Command::Delete(key(&k)?),
+        Request::Has { key: k } => Command::Has(key(&k)?),
+        Request::Keys { pattern } => Command::Keys(match pattern {
+            Some(p) => Glob::parse(&p)
+                .map_err(|e| WireError::new(ErrorCode::InvalidRequest, e.to_string()))?,
+            None => Glob::any(),
+        }),
+        Request::MGet { keys } => {
+            batch(&keys)?;
+            Command::MGet(keys.iter().map(|k| key(k)).collect::<Result<_, _>>()?)
+        }
+        Request::MSet { entries } => {
+            batch(&entries)?;
+            Command::MSet(
+                entries
+                    .into_iter()
+                    .map(|e| Ok((key(&e.key)?, e.value, ttl(e.ttl)?)))
+                    .collect::<Result<_, WireError>>()?,
+            )
+        }
+        Request::Clear => Command::Clear,
+        Request::Size => Command::Size,
+        Request::Metadata { key: k } => Command::Metadata(key(&k)?),
+        Request::RefreshTtl { key: k, ttl: t } => Command::RefreshTtl(key(&k)?, ttl(t)?),
+        Request::Stats => Command::Stats,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::SetEntry;
+    use bytes::Bytes;
+
+    #[test]
+    fn bad_keys_are_invalid_key_errors() {
+        let err = command(Request::Get {
+            key: "../etc/passwd".into(),
+        })
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidKey);
+        assert!(err.message.contains('/'), "{}", err.message);
+    }
+
+    #[test]
+    fn mset_is_validated_whole() {
+        let entry = |k: &str| SetEntry {
+            key: k.into(),
+            value: Bytes::new(),
+            ttl: None,
+        };
+        let err = command(Request::MSet {
+            entries: vec![entry("a:1"), entry("bad key")],
+        })
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidKey);
+    }
+
+    #[test]
+    fn zero_and_absurd_ttls_are_refused() {
+        for t in [Duration::ZERO, Duration::from_secs(u64::MAX)] {
+            let err = command(Request::Set {
+                key: "a:b".into(),
+                value: Bytes::new(),
+                ttl: Some(t),
+            })
+            .unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidRequest);
+        }
+    }
+
+    #[test]
+    fn oversized_batches_are_refused() {
+        let keys = vec!["a:b".to_string(); MAX_BATCH + 1];
+        assert_eq!(
+            command(Request::MGet { keys }).unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! The Unix socket server: accepts connections and hands each to its own task.
+
+mod connection;
+mod dispatch;
+mod listener;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use dispatch::{Dispatcher, MAX_BATCH};
+pub use listener::{ListenError, Listener};
+
+use crate::config::Config;
+use crate::protocol::{ErrorCode, WireError};
+use crate::router::RouterHandle;
+use crate::supervisor::SupervisorHandle;
+
+#[derive(Debug, Default)]
+pub struct ServerCounters {
+    pub open: AtomicU64,
+    pub total: AtomicU64,
+    pub refused: AtomicU64,
+    pub requests: AtomicU64,
+    pub request_errors: AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_frame: usize,
+    pub frame_timeout: Duration,
+    pub max_pipeline: usize,
+    pub max_connections: u64,
+    pub uid: u32,
+}
+
+impl Limits {
+    pub fn from_config(config: &Config) -> Limits {
+        let d = &config.daemon;
+        Limits {
+            max_frame: d.max_frame_size.bytes() as usize,
+            frame_timeout: d.frame_timeout,
+            max_pipeline: d.max_pipeline as usize,
+            max_connections: d.max_connections,
+            // SAFETY: getuid has no preconditions and cannot fail.
+            uid: unsafe { libc::getuid() },
+        }
+    }
+}
+
+pub struct Server {
+    listener: Listener,
+    dispatcher: Dispatcher,
+    limits: Limits,
+}
+
+impl Server {
+    pub fn new(
+        listener: Listener,
+        router: RouterHandle,
+        supervisor: SupervisorHandle,
+        limits: Limits,
+    ) -> Server {
+        Server {
+            listener,
+            dispatcher: Dispatcher {
+                router,
+                supervisor,
+                counters: Arc::new(ServerCounters::default()),
+                started: Instant::now(),
+            },
+            limits,
+        }
+    }
+
+    pub fn dispatcher(&self) -> &Dispatcher {
+        &self.dispatcher
+    }
+
+    pub fn listener_description(&self) -> &str {
+        self.listener.description()
+    }
+
+    /// Serves until `shutdown` fires, then stops accepting and gives the open connections
+    /// `drain` to finish the requests they have in flight.
+    pub async fn run(self, shutdown: CancellationToken, drain: Duration) {
+        let tracker = TaskTracker::new();
+        let counters = self.dispatcher.counters.clone();
+        loop {
+            let accepted = tokio::select! {
+                accepted = self.listener.inner.accept() => accepted,
+                _ = shutdown.cancelled() => break,
+            };
+            let stream = match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors, most likely: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let limits = self.limits;
+            if counters.open.load(Relaxed) >= limits.max_connections {
+                counters.refused.fetch_add(1, Relaxed);
+                let error = WireError::new(
+                    ErrorCode::TooManyConnections,
+                    format!(
+                        "too many connections ({}; daemon.max_connections)",
+                        limits.max_connections
+                    ),
+                );
+                tracker.spawn(connection::refuse(stream, error, limits));
+                continue;
+            }
+            counters.open.fetch_add(1, Relaxed);
+            counters.total.fetch_add(1, Relaxed);
+            let dispatcher = self.dispatcher.clone();
+            let shutdown = shutdown.clone();
+            let counters = counters.clone();
+            tracker.spawn(async move {
+                connection::serve(stream, dispatcher, limits, shutdown).await;
+                counters.open.fetch_sub(1, Relaxed);
+            });
+        }
+        tracker.close();
+        if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
+            tracing::warn!(
+                open = counters.open.load(Relaxed),
+                "drain time over; cutting the remaining connections"
+            );
+        }
+        self.listener.cleanup();
+    }
+}

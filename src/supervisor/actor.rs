@@ -1,0 +1,225 @@
+//! The root actor. Spawns the tiers and the router as linked children, publishes each child's
+//! current address in its [`Slot`](super::Slot), and restarts a child that fails. ractor's
+//! default would stop the supervisor on any child exit; this one restarts instead, up to
+//! `daemon.restart_limit` times within `daemon.restart_window`, and past that stops with a
+//! reason so the daemon exits non-zero and systemd restarts it whole.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use ractor::{
+    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent,
+};
+use tokio::sync::watch;
+
+use super::slot::Publisher;
+use crate::config::Config;
+use crate::memory::{MemoryArgs, MemoryTier, ToMemory};
+use crate::router::{Router, RouterArgs, Tiers, ToRouter};
+
+pub enum ToSupervisor {
+    Restarts(RpcReplyPort<Vec<(String, u64)>>),
+    Reconfigure(Box<Config>),
+    /// Stops the children in order (router first, then the tiers), then itself.
+    Shutdown(RpcReplyPort<()>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Child {
+    Memory,
+    Router,
+}
+
+impl Child {
+    const ALL: [Child; 2] = [Child::Memory, Child::Router];
+
+    fn name(self) -> &'static str {
+        match self {
+            Child::Memory => "memory",
+            Child::Router => "router",
+        }
+    }
+}
+
+pub struct Supervisor;
+
+pub struct SupervisorArgs {
+    pub config: Config,
+    pub memory: Publisher<ToMemory>,
+    pub router: Publisher<ToRouter>,
+    pub tiers: Tiers,
+    pub fatal: watch::Sender<Option<String>>,
+}
+
+pub struct SupervisorState {
+    args: SupervisorArgs,
+    children: Vec<(ActorId, Child)>,
+    recent_restarts: VecDeque<Instant>,
+    restart_counts: [u64; 2],
+    stopping: bool,
+}
+
+impl Actor for Supervisor {
+    type Msg = ToSupervisor;
+    type State = SupervisorState;
+    type Arguments = SupervisorArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<ToSupervisor>,
+        args: SupervisorArgs,
+    ) -> Result<SupervisorState, ActorProcessingErr> {
+        let mut state = SupervisorState {
+            args,
+            children: Vec::new(),
+            recent_restarts: VecDeque::new(),
+            restart_counts: [0; 2],
+            stopping: false,
+        };
+        // Tiers before the router, so the router never starts with nothing beneath it.
+        for child in Child::ALL {
+            spawn_child(child, myself.get_cell(), &mut state).await?;
+        }
+        Ok(state)
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<ToSupervisor>,
+        message: ToSupervisor,
+        state: &mut SupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            ToSupervisor::Restarts(reply) => {
+                let counts = Child::ALL
+                    .iter()
+                    .map(|c| (c.name().to_owned(), state.restart_counts[*c as usize]))
+                    .collect();
+                let _ = reply.send(counts);
+            }
+            ToSupervisor::Reconfigure(config) => {
+                if let Some(memory) = state.args.memory.borrow().as_ref() {
+                    let _ = memory.send_message(ToMemory::Reconfigure {
+                        budget: config.l1.max_bytes.bytes(),
+                    });
+                }
+                if let Some(router) = state.args.router.borrow().as_ref() {
+                    let _ = router.send_message(ToRouter::Reconfigure(config.ttl.clone()));
+                }
+                state.args.config = *config;
+            }
+            ToSupervisor::Shutdown(reply) => {
+                state.stopping = true;
+                let drain = Some(state.args.config.daemon.drain_timeout);
+                let router = state.args.router.send_replace(None);
+                if let Some(router) = router {
+                    let _ = router.drain_and_wait(drain).await;
+                }
+                let memory = state.args.memory.send_replace(None);
+                if let Some(memory) = memory {
+                    let _ = memory.drain_and_wait(drain).await;
+                }
+                let _ = reply.send(());
+                myself.stop(Some("shutdown".into()));
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<ToSupervisor>,
+        event: SupervisionEvent,
+        state: &mut SupervisorState,
+    ) -> Result<(), ActorProcessingErr> {
+        let (cell, why) = match event {
+            SupervisionEvent::ActorFailed(cell, err) => (cell, format!("failed: {err}")),
+            SupervisionEvent::ActorTerminated(cell, _, reason) => {
+                (cell, format!("stopped: {}", reason.unwrap_or_default()))
+            }
+            _ => return Ok(()),
+        };
+        let Some(position) = state
+            .children
+            .iter()
+            .position(|(id, _)| *id == cell.get_id())
+        else {
+            return Ok(());
+        };
+        let (_, child) = state.children.remove(position);
+        if state.stopping {
+            return Ok(());
+        }
+        tracing::error!(actor = child.name(), %why, "child actor exited; restarting it");
+
+        let now = Instant::now();
+        let window = state.args.config.daemon.restart_window;
+        while state
+            .recent_restarts
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > window)
+        {
+            state.recent_restarts.pop_front();
+        }
+        state.recent_restarts.push_back(now);
+        let limit = state.args.config.daemon.restart_limit;
+        if state.recent_restarts.len() as u64 > limit {
+            let reason = format!(
+                "{} child restarts within {}; giving up (daemon.restart_limit)",
+                state.recent_restarts.len(),
+                humantime::format_duration(window)
+            );
+            give_up(&myself, state, reason);
+            return Ok(());
+        }
+        state.restart_counts[child as usize] += 1;
+        if let Err(e) = spawn_child(child, myself.get_cell(), state).await {
+            give_up(
+                &myself,
+                state,
+                format!("could not restart {}: {e}", child.name()),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn give_up(myself: &ActorRef<ToSupervisor>, state: &mut SupervisorState, reason: String) {
+    tracing::error!(%reason, "supervisor stopping");
+    state.stopping = true;
+    state.args.fatal.send_replace(Some(reason.clone()));
+    myself.stop_children(Some(reason.clone()));
+    myself.stop(Some(reason));
+}
+
+async fn spawn_child(
+    child: Child,
+    supervisor: ActorCell,
+    state: &mut SupervisorState,
+) -> Result<(), ActorProcessingErr> {
+    let config = &state.args.config;
+    let id = match child {
+        Child::Memory => {
+            let args = MemoryArgs {
+                budget: config.l1.max_bytes.bytes(),
+                sweep_interval: config.l1.sweep_interval,
+            };
+            let (actor, _) = Actor::spawn_linked(None, MemoryTier, args, supervisor).await?;
+            let id = actor.get_id();
+            state.args.memory.send_replace(Some(actor));
+            id
+        }
+        Child::Router => {
+            let args = RouterArgs {
+                tiers: state.args.tiers.clone(),
+                ttl: config.ttl.clone(),
+            };
+            let (actor, _) = Actor::spawn_linked(None, Router, args, supervisor).await?;
+            let id = actor.get_id();
+            state.args.router.send_replace(Some(actor));
+            id
+        }
+    };
+    state.children.push((id, child));
+    Ok(())
+}

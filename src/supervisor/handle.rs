@@ -1,0 +1,102 @@
+//! Starting and stopping the actor tree, and the handles the rest of the daemon uses.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ractor::{Actor, ActorRef, call_t};
+use tokio::sync::watch;
+
+use super::actor::{Supervisor, SupervisorArgs, ToSupervisor};
+use super::slot::Slot;
+use crate::config::Config;
+use crate::memory::MemoryHandle;
+use crate::router::{RouterHandle, Tiers};
+use crate::tier::Tier;
+
+#[derive(Debug, thiserror::Error)]
+#[error("could not start the actor tree: {0}")]
+pub struct StartError(String);
+
+/// The running actor tree.
+pub struct Actors {
+    pub supervisor: SupervisorHandle,
+    join: tokio::task::JoinHandle<()>,
+    pub router: RouterHandle,
+    pub memory: MemoryHandle,
+}
+
+/// Asks the supervisor things; cheap to clone.
+#[derive(Clone)]
+pub struct SupervisorHandle {
+    actor: ActorRef<ToSupervisor>,
+    fatal: watch::Receiver<Option<String>>,
+}
+
+const CONTROL_TIMEOUT_MS: u64 = 5_000;
+
+impl Actors {
+    pub async fn start(config: &Config) -> Result<Actors, StartError> {
+        let timeout = config.daemon.request_timeout;
+        let (memory_tx, memory_slot) = Slot::new("memory tier");
+        let (router_tx, router_slot) = Slot::new("router");
+        let memory = MemoryHandle::new(memory_slot, timeout);
+        let router = RouterHandle::new(router_slot, timeout);
+        let tiers: Tiers = Arc::from(vec![Arc::new(memory.clone()) as Arc<dyn Tier>]);
+        let (fatal_tx, fatal) = watch::channel(None);
+        let args = SupervisorArgs {
+            config: config.clone(),
+            memory: memory_tx,
+            router: router_tx,
+            tiers,
+            fatal: fatal_tx,
+        };
+        let (supervisor, join) = Actor::spawn(None, Supervisor, args)
+            .await
+            .map_err(|e| StartError(e.to_string()))?;
+        Ok(Actors {
+            supervisor: SupervisorHandle {
+                actor: supervisor,
+                fatal,
+            },
+            join,
+            router,
+            memory,
+        })
+    }
+
+    /// Stops the router, then the tiers, each drained of the messages already queued.
+    pub async fn shutdown(self, drain: Duration) {
+        let grace = drain + Duration::from_secs(5);
+        let supervisor = &self.supervisor.actor;
+        if supervisor
+            .call(ToSupervisor::Shutdown, Some(grace))
+            .await
+            .is_err()
+        {
+            supervisor.stop(None);
+        }
+        let _ = tokio::time::timeout(grace, self.join).await;
+    }
+}
+
+impl SupervisorHandle {
+    pub async fn restarts(&self) -> Vec<(String, u64)> {
+        call_t!(self.actor, ToSupervisor::Restarts, CONTROL_TIMEOUT_MS).unwrap_or_default()
+    }
+
+    pub fn reconfigure(&self, config: &Config) {
+        let _ = self
+            .actor
+            .send_message(ToSupervisor::Reconfigure(Box::new(config.clone())));
+    }
+
+    /// Resolves when the supervisor gave up (restart limit), with its reason.
+    pub async fn failed(&self) -> String {
+        let mut fatal = self.fatal.clone();
+        match fatal.wait_for(Option::is_some).await {
+            Ok(reason) => reason.clone().unwrap_or_default(),
+            // The sender is gone: the supervisor stopped without a reason being published.
+            Err(_) => std::future::pending().await,
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Where a handle finds its actor. The supervisor publishes each child's current `ActorRef`
+//! here and replaces it on restart, so handles given out at start-up keep working across
+//! restarts without knowing they happened.
+
+use std::time::Duration;
+
+use ractor::rpc::CallResult;
+use ractor::{ActorRef, RpcReplyPort};
+use tokio::sync::watch;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    #[error("{0} is not running (starting, restarting or stopped)")]
+    NotRunning(&'static str),
+    #[error("{0} did not answer within {1:?}")]
+    Timeout(&'static str, Duration),
+}
+
+pub struct Slot<M: Send + 'static> {
+    name: &'static str,
+    current: watch::Receiver<Option<ActorRef<M>>>,
+}
+
+impl<M: Send + 'static> Clone for Slot<M> {
+    fn clone(&self) -> Self {
+        Slot {
+            name: self.name,
+            current: self.current.clone(),
+        }
+    }
+}
+
+pub type Publisher<M> = watch::Sender<Option<ActorRef<M>>>;
+
+impl<M: Send + 'static> Slot<M> {
+    pub fn new(name: &'static str) -> (Publisher<M>, Slot<M>) {
+        let (tx, rx) = watch::channel(None);
+        (tx, Slot { name, current: rx })
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn actor(&self) -> Result<ActorRef<M>, CallError> {
+        self.current
+            .borrow()
+            .clone()
+            .ok_or(CallError::NotRunning(self.name))
+    }
+
+    /// Fire and forget.
+    pub fn cast(&self, message: M) -> Result<(), CallError> {
+        self.actor()?
+            .send_message(message)
+            .map_err(|_| CallError::NotRunning(self.name))
+    }
+
+    /// A request with a reply and a deadline; never waits forever.
+    pub async fn call<T: Send + 'static>(
+        &self,
+        build: impl FnOnce(RpcReplyPort<T>) -> M,
+        timeout: Duration,
+    ) -> Result<T, CallError> {
+        match self.actor()?.call(build, Some(timeout)).await {
+            Ok(CallResult::Success(value)) => Ok(value),
+            Ok(CallResult::Timeout) => Err(CallError::Timeout(self.name, timeout)),
+            Ok(CallResult::SenderError) | Err(_) => Err(CallError::NotRunning(self.name)),
+        }
+    }
+}
