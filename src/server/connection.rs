@@ -6,22 +6,62 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use futures::StreamExt;
+use futures::future::{BoxFuture, Shared};
 use futures::stream::FuturesOrdered;
+use futures::{FutureExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio::net::UnixStream;
 use tokio::net::unix::OwnedWriteHalf;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::Limits;
-use super::dispatch::Dispatcher;
+use super::dispatch::{self, Dispatcher};
 use crate::protocol::codec::{self, CodecError};
 use crate::protocol::{
     ErrorCode, Hello, HelloReply, MAGIC, PROTOCOL_VERSION, Request, Response, WireError,
 };
 
 type Pending = Pin<Box<dyn Future<Output = Response> + Send>>;
+type Done = Shared<BoxFuture<'static, ()>>;
+
+/// Pipelined requests on one connection take effect in the order they were sent: reads run
+/// concurrently with each other, but a write waits for everything sent before it, and
+/// everything sent after a write waits for the write. So a client's `set` then `get` sees
+/// its own write, while a burst of reads still overlaps (a slow miss does not hold up a hit).
+#[derive(Default)]
+struct Ordering {
+    last_write: Option<Done>,
+    reads_since_write: Vec<Done>,
+}
+
+impl Ordering {
+    fn schedule(&mut self, request: Request, dispatcher: Dispatcher) -> Pending {
+        let write = dispatch::mutates(&request);
+        let wait_for: Vec<Done> = if write {
+            self.last_write
+                .take()
+                .into_iter()
+                .chain(self.reads_since_write.drain(..))
+                .collect()
+        } else {
+            self.last_write.clone().into_iter().collect()
+        };
+        let (done_tx, done_rx) = oneshot::channel::<()>();
+        let done: Done = done_rx.map(|_| ()).boxed().shared();
+        if write {
+            self.last_write = Some(done);
+        } else {
+            self.reads_since_write.push(done);
+        }
+        Box::pin(async move {
+            futures::future::join_all(wait_for).await;
+            let response = dispatcher.dispatch(request).await;
+            let _ = done_tx.send(());
+            response
+        })
+    }
+}
 
 /// Sends a refusal in place of the handshake reply, then closes.
 pub async fn refuse(mut stream: UnixStream, error: WireError, limits: Limits) {
@@ -82,6 +122,7 @@ pub async fn serve(
     });
 
     let mut pending: FuturesOrdered<Pending> = FuturesOrdered::new();
+    let mut order = Ordering::default();
     let mut closing = false;
     loop {
         tokio::select! {
@@ -95,13 +136,13 @@ pub async fn serve(
             frame = frames.recv(), if !closing && pending.len() < limits.max_pipeline => {
                 match frame {
                     Some(Ok(Some(payload))) => {
-                        let dispatcher = dispatcher.clone();
-                        pending.push_back(Box::pin(async move {
-                            match codec::decode::<Request>(&payload) {
-                                Ok(request) => dispatcher.dispatch(request).await,
-                                Err(e) => Response::Error(WireError::new(ErrorCode::BadFrame, e.to_string())),
-                            }
-                        }));
+                        let answer = match codec::decode::<Request>(&payload) {
+                            Ok(request) => order.schedule(request, dispatcher.clone()),
+                            Err(e) => Box::pin(std::future::ready(Response::Error(
+                                WireError::new(ErrorCode::BadFrame, e.to_string()),
+                            ))),
+                        };
+                        pending.push_back(answer);
                     }
                     Some(Ok(None)) | None => closing = true,
                     Some(Err(e)) => {

@@ -57,6 +57,18 @@ impl Dispatcher {
     }
 }
 
+/// Whether a request changes what the cache holds (and so orders a pipeline around it).
+pub fn mutates(request: &Request) -> bool {
+    matches!(
+        request,
+        Request::Set { .. }
+            | Request::MSet { .. }
+            | Request::Delete { .. }
+            | Request::Clear
+            | Request::RefreshTtl { .. }
+    )
+}
+
 fn key(raw: &str) -> Result<Key, WireError> {
     Key::parse(raw).map_err(|e| WireError::new(ErrorCode::InvalidKey, e.to_string()))
 }

@@ -1,0 +1,161 @@
+//! Start, stop and reload as an operator sees them: signals, the socket file, the data dir
+//! lock, and peers of another uid.
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use bytes::Bytes;
+use shadcache::protocol::{Request, Response};
+
+use crate::harness::{TEST_CONFIG, TestDaemon, base_command};
+
+async fn capacity(d: &TestDaemon) -> u64 {
+    match d.request(Request::Stats).await {
+        Response::Stats(stats) => stats.tiers[0].capacity_bytes,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sigterm_drains_removes_the_socket_and_exits_zero() {
+    let mut d = TestDaemon::start();
+    assert_eq!(
+        std::fs::metadata(&d.socket).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let mut client = d.client().await;
+    for i in 0..300 {
+        client
+            .send(&Request::Set {
+                key: format!("drain:k{i}"),
+                value: Bytes::from_static(b"v"),
+                ttl: None,
+            })
+            .await
+            .unwrap();
+    }
+    d.signal(libc::SIGTERM);
+    // Whatever the daemon had read is answered; then the connection closes cleanly.
+    let mut answered = 0;
+    while let Ok(response) = client.recv().await {
+        assert!(matches!(response, Response::Stored(_)), "{response:?}");
+        answered += 1;
+    }
+    assert!(answered <= 300);
+    let status = d.wait_exit(Duration::from_secs(15));
+    assert_eq!(status.code(), Some(0), "{}", d.log_text());
+    assert!(!d.socket.exists(), "socket file left behind");
+}
+
+#[tokio::test]
+async fn sighup_reloads_a_good_file_and_keeps_the_old_config_on_a_bad_one() {
+    let d = TestDaemon::start_with(&format!("{TEST_CONFIG}\n[l1]\nmax_bytes = \"8MiB\"\n"));
+    assert_eq!(capacity(&d).await, 8 << 20);
+
+    std::fs::write(
+        &d.config,
+        format!("{TEST_CONFIG}\n[l1]\nmax_bytes = \"16MiB\"\n"),
+    )
+    .unwrap();
+    d.signal(libc::SIGHUP);
+    d.wait_for_log("SIGHUP: config reloaded");
+    let mut reloaded = false;
+    for _ in 0..200 {
+        if capacity(&d).await == 16 << 20 {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(reloaded, "new budget never applied");
+
+    std::fs::write(&d.config, "[l1]\nmax_bytes = \"sixteen\"\n").unwrap();
+    d.signal(libc::SIGHUP);
+    d.wait_for_log("keeping the running config");
+    assert!(d.log_text().contains("line 2"), "{}", d.log_text());
+    assert_eq!(capacity(&d).await, 16 << 20);
+    assert_eq!(d.request(Request::Ping).await, Response::Pong);
+}
+
+#[test]
+fn a_second_daemon_on_the_same_data_dir_refuses() {
+    let first = TestDaemon::start();
+    let mut second = base_command(crate::harness::BIN);
+    let other_socket = first.dir.path().join("second.sock");
+    let out = second
+        .arg("--socket")
+        .arg(&other_socket)
+        .arg("--config")
+        .arg(&first.config)
+        .arg("daemon")
+        .arg("--data-dir")
+        .arg(&first.data_dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("another shadcache daemon") && err.contains(&format!("pid {}", first.pid())),
+        "{err}"
+    );
+    assert!(!other_socket.exists());
+}
+
+#[test]
+fn a_live_socket_is_not_taken_over_but_a_stale_one_is() {
+    let first = TestDaemon::start();
+    // Same socket, another data dir: the live daemon keeps its socket.
+    let out = base_command(crate::harness::BIN)
+        .arg("--socket")
+        .arg(&first.socket)
+        .arg("--config")
+        .arg(&first.config)
+        .arg("daemon")
+        .arg("--data-dir")
+        .arg(first.dir.path().join("other-data"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already listening"), "{err}");
+    assert!(first.cli(&["ping"], None).status.success());
+
+    // A socket file nobody listens on (left by a crash) is replaced.
+    let stale = TestDaemon::prepare(TEST_CONFIG);
+    let listener = std::os::unix::net::UnixListener::bind(&stale.socket).unwrap();
+    drop(listener);
+    assert!(stale.socket.exists());
+    let mut command = stale.daemon_command();
+    let stale = stale.spawn(&mut command);
+    assert!(stale.cli(&["ping"], None).status.success());
+}
+
+#[test]
+fn a_peer_with_another_uid_is_refused() {
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } != 0 {
+        eprintln!("skipped: needs root to connect as a second user");
+        return;
+    }
+    let d = TestDaemon::prepare(TEST_CONFIG);
+    // Let another user reach the socket file, so that only SO_PEERCRED stands in the way.
+    std::fs::set_permissions(d.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut command = d.daemon_command();
+    let d = d.spawn(&mut command);
+    std::fs::set_permissions(&d.socket, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = base_command("runuser")
+        .args(["-u", "nobody", "--"])
+        .arg(crate::harness::BIN)
+        .arg("--socket")
+        .arg(&d.socket)
+        .arg("--config")
+        .arg("/nonexistent.toml")
+        .arg("ping")
+        .env("HOME", "/tmp")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("permission denied: peer uid"), "{err}");
+    assert!(d.cli(&["ping"], None).status.success());
+}

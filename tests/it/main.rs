@@ -1,0 +1,7 @@
+//! End-to-end tests: the real `shadcache` binary on temporary sockets.
+
+mod cli;
+mod harness;
+mod lifecycle;
+mod protocol;
+mod systemd;
