@@ -6,7 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
 use crate::config::MAX_FRAME_CEILING;
@@ -35,7 +35,7 @@ pub enum ClientError {
 }
 
 pub struct Client {
-    stream: UnixStream,
+    stream: BufReader<UnixStream>,
     timeout: Duration,
     pub daemon: HelloReply,
 }
@@ -61,7 +61,7 @@ impl Client {
             }
         };
         let mut client = Client {
-            stream,
+            stream: BufReader::with_capacity(64 * 1024, stream),
             timeout,
             daemon: HelloReply {
                 protocol: 0,
@@ -69,14 +69,19 @@ impl Client {
                 pid: 0,
             },
         };
-        client
+        let sent = client
             .write(&Hello {
                 magic: MAGIC,
                 protocol: PROTOCOL_VERSION,
                 client: format!("shadcache {}", env!("CARGO_PKG_VERSION")),
             })
-            .await?;
-        let reply: Result<HelloReply, WireError> = client.read().await?;
+            .await;
+        // A daemon that refuses us may close before reading the hello; its reason is
+        // still waiting to be read, and says more than "broken pipe".
+        let reply: Result<HelloReply, WireError> = match (sent, client.read().await) {
+            (_, Ok(reply)) => reply,
+            (Err(e), Err(_)) | (Ok(()), Err(e)) => return Err(e),
+        };
         client.daemon = reply.map_err(ClientError::Refused)?;
         Ok(client)
     }

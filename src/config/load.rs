@@ -324,6 +324,9 @@ mod tests {
         let (_dir, overrides) = with_file("[daemon]\nmax_frame_size = \"1GiB\"\n");
         let err = load(&overrides, env(&[])).unwrap_err().to_string();
         assert!(err.contains("daemon.max_frame_size"), "{err}");
+        let (_dir, overrides) = with_file("[daemon]\nlog_level = \"shadcache=loud\"\n");
+        let err = load(&overrides, env(&[])).unwrap_err().to_string();
+        assert!(err.contains("daemon.log_level"), "{err}");
     }
 
     #[test]

@@ -153,6 +153,9 @@ impl Config {
                 d.max_frame_size
             ));
         }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&d.log_level) {
+            return Err(format!("daemon.log_level = {:?}: {e}", d.log_level));
+        }
         if d.max_connections == 0 {
             return Err("daemon.max_connections must be at least 1".into());
         }

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use futures::future::{BoxFuture, Shared};
 use futures::stream::FuturesOrdered;
 use futures::{FutureExt, StreamExt};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::{mpsc, oneshot};
@@ -22,6 +22,8 @@ use crate::protocol::{
     ErrorCode, Hello, HelloReply, MAGIC, PROTOCOL_VERSION, Request, Response, WireError,
 };
 
+const READ_BUFFER: usize = 64 * 1024;
+
 type Pending = Pin<Box<dyn Future<Output = Response> + Send>>;
 type Done = Shared<BoxFuture<'static, ()>>;
 
@@ -30,12 +32,12 @@ type Done = Shared<BoxFuture<'static, ()>>;
 /// everything sent after a write waits for the write. So a client's `set` then `get` sees
 /// its own write, while a burst of reads still overlaps (a slow miss does not hold up a hit).
 #[derive(Default)]
-struct Ordering {
+struct PipelineOrder {
     last_write: Option<Done>,
     reads_since_write: Vec<Done>,
 }
 
-impl Ordering {
+impl PipelineOrder {
     fn schedule(&mut self, request: Request, dispatcher: Dispatcher) -> Pending {
         let write = dispatch::mutates(&request);
         let wait_for: Vec<Done> = if write {
@@ -63,8 +65,16 @@ impl Ordering {
     }
 }
 
-/// Sends a refusal in place of the handshake reply, then closes.
+/// Sends a refusal in place of the handshake reply, then closes. The client's hello is read
+/// first (briefly, and only up to a small size): closing a socket with unread data resets it,
+/// and the client would see "broken pipe" instead of the reason.
 pub async fn refuse(mut stream: UnixStream, error: WireError, limits: Limits) {
+    const HELLO_MAX: usize = 4096;
+    let _ = tokio::time::timeout(
+        limits.frame_timeout,
+        codec::read_frame(&mut stream, HELLO_MAX, limits.frame_timeout),
+    )
+    .await;
     let reply: Result<HelloReply, WireError> = Err(error);
     if let Ok(frame) = codec::encode(&reply, limits.max_frame) {
         let _ = tokio::time::timeout(limits.frame_timeout, stream.write_all(&frame)).await;
@@ -100,12 +110,14 @@ pub async fn serve(
             return;
         }
     }
-    let (mut read, mut write) = stream.into_split();
+    let (read, mut write) = stream.into_split();
+    // Buffered: a frame's length and body then usually cost one read(2), not three.
+    let mut read = BufReader::with_capacity(READ_BUFFER, read);
 
     match handshake(&mut read, &mut write, &limits).await {
         Ok(client) => tracing::debug!(%client, "client connected"),
         Err(e) => {
-            tracing::debug!(error = %e, "handshake failed");
+            tracing::info!(error = %e, "handshake refused");
             return;
         }
     }
@@ -122,7 +134,7 @@ pub async fn serve(
     });
 
     let mut pending: FuturesOrdered<Pending> = FuturesOrdered::new();
-    let mut order = Ordering::default();
+    let mut order = PipelineOrder::default();
     let mut closing = false;
     loop {
         tokio::select! {
@@ -176,7 +188,7 @@ fn frame_error(e: &CodecError) -> Option<Response> {
 }
 
 async fn handshake(
-    read: &mut tokio::net::unix::OwnedReadHalf,
+    read: &mut BufReader<tokio::net::unix::OwnedReadHalf>,
     write: &mut OwnedWriteHalf,
     limits: &Limits,
 ) -> Result<String, CodecError> {
