@@ -59,6 +59,24 @@ impl Glob {
         }
     }
 
+    /// The same pattern as a SQL `LIKE` pattern with `\` as the escape character.
+    pub fn to_like(&self) -> String {
+        let mut like = String::with_capacity(self.tokens.len());
+        for token in &self.tokens {
+            match token {
+                Token::AnyRun => like.push('%'),
+                Token::AnyOne => like.push('_'),
+                Token::Literal(c) => {
+                    if matches!(c, '%' | '_' | '\\') {
+                        like.push('\\');
+                    }
+                    like.push(*c);
+                }
+            }
+        }
+        like
+    }
+
     pub fn matches(&self, text: &str) -> bool {
         let text: Vec<char> = text.chars().collect();
         let (mut t, mut p) = (0, 0);
@@ -118,6 +136,13 @@ mod tests {
         assert!(m(r"a:\*", "a:*"));
         assert!(!m(r"a:\*", "a:b"));
         assert!(Glob::parse("a\\").is_err());
+    }
+
+    #[test]
+    fn like_translation_escapes_sql_wildcards() {
+        assert_eq!(Glob::parse("component:*").unwrap().to_like(), "component:%");
+        assert_eq!(Glob::parse("a_b?c%").unwrap().to_like(), "a\\_b_c\\%");
+        assert_eq!(Glob::parse(r"x\*").unwrap().to_like(), "x*");
     }
 
     #[test]

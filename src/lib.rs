@@ -5,6 +5,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod database;
 pub mod glob;
 pub mod key;
 pub mod memory;

@@ -42,6 +42,7 @@ impl EntryMeta {
 
     pub fn info(&self, tier: TierName, now_ms: u64) -> EntryInfo {
         EntryInfo {
+            stale: self.is_expired(now_ms),
             size: self.size,
             created_ms: self.created_ms,
             last_access_ms: self.last_access_ms,
@@ -78,12 +79,17 @@ impl Entry {
 
 pub trait Tier: Send + Sync + 'static {
     fn name(&self) -> TierName;
+    /// Whether a write stored here survives a restart (what `Ack::Stored` promises).
+    fn persistent(&self) -> bool {
+        false
+    }
     /// Counts as an access; one slot per key, in order.
     fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Option<Entry>>>;
     /// All or nothing.
     fn put_many(&self, entries: Vec<(Key, Entry)>) -> TierFuture<()>;
     fn delete_many(&self, keys: Vec<Key>) -> TierFuture<u64>;
-    /// Live (unexpired) entry metadata, without counting an access.
+    /// Entry metadata without counting an access. A tier that keeps stale copies returns
+    /// them too; the caller compares `expires_ms` with the time.
     fn peek(&self, key: Key) -> TierFuture<Option<EntryMeta>>;
     fn touch(&self, key: Key, expires_ms: Option<u64>) -> TierFuture<bool>;
     fn keys(&self, glob: Glob) -> TierFuture<Vec<Key>>;

@@ -120,6 +120,7 @@ pub fn load(
         },
         daemon: merged.daemon,
         l1: merged.l1,
+        l2: merged.l2,
         ttl: merged.ttl,
     };
     config.validate().map_err(|message| ConfigError::Invalid {

@@ -23,6 +23,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub l1: L1Config,
     #[serde(default)]
+    pub l2: L2Config,
+    #[serde(default)]
     pub ttl: TtlConfig,
 }
 
@@ -32,6 +34,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub daemon: DaemonConfig,
     pub l1: L1Config,
+    pub l2: L2Config,
     pub ttl: TtlConfig,
 }
 
@@ -89,6 +92,42 @@ impl Default for L1Config {
         L1Config {
             max_bytes: ByteSize::mib(64),
             sweep_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct L2Config {
+    /// Off: the daemon runs on L1 (and L3) only and keeps nothing across restarts.
+    pub enabled: bool,
+    /// Budget of stored bytes (values, keys and row overhead; not files on disk).
+    pub max_bytes: ByteSize,
+    /// Expired rows are kept as stale copies this long, then deleted by maintenance.
+    #[serde(with = "humantime_serde")]
+    pub stale_limit: Duration,
+    #[serde(with = "humantime_serde")]
+    pub maintenance_interval: Duration,
+    /// How long a write waits for L2 while it is opening before it is answered `Memory`.
+    #[serde(with = "humantime_serde")]
+    pub open_wait: Duration,
+    /// Postgres `shared_buffers` for the embedded database.
+    pub shared_buffers: String,
+    /// How often reads' access tracking (last access, count) is written, batched.
+    #[serde(with = "humantime_serde")]
+    pub access_flush_interval: Duration,
+}
+
+impl Default for L2Config {
+    fn default() -> Self {
+        L2Config {
+            enabled: true,
+            max_bytes: ByteSize::mib(256),
+            stale_limit: Duration::from_secs(30 * 86_400),
+            maintenance_interval: Duration::from_secs(600),
+            open_wait: Duration::from_secs(5),
+            shared_buffers: "16MB".into(),
+            access_flush_interval: Duration::from_secs(1),
         }
     }
 }
@@ -173,6 +212,8 @@ impl Config {
             ("daemon.request_timeout", d.request_timeout),
             ("daemon.restart_window", d.restart_window),
             ("l1.sweep_interval", self.l1.sweep_interval),
+            ("l2.maintenance_interval", self.l2.maintenance_interval),
+            ("l2.access_flush_interval", self.l2.access_flush_interval),
             ("ttl.default", self.ttl.default),
         ];
         for (key, value) in durations {

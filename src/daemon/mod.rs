@@ -58,16 +58,25 @@ pub async fn run(options: DaemonOptions) -> Result<(), DaemonError> {
     let mut config = loaded.config;
     raise_fd_limit();
 
-    let _lock = DataDirLock::acquire(&config.data_dir)?;
+    let lock = match DataDirLock::acquire(&config.data_dir) {
+        Ok(lock) => Some(lock),
+        Err(e @ LockError::Held { .. }) => return Err(e.into()),
+        // Unusable data dir: run on the other tiers; L2 retries (and takes the lock then).
+        Err(e) => {
+            tracing::error!(error = %e, "data dir unusable; L2 will retry");
+            None
+        }
+    };
     let listener = match systemd.listen_fd {
         Some(fd) => Listener::from_systemd(fd)?,
         None => Listener::bind(&config.socket)?,
     };
-    let actors = Actors::start(&config).await?;
+    let actors = Actors::start(&config, lock).await?;
     let server = Server::new(
         listener,
         actors.router.clone(),
         actors.supervisor.clone(),
+        actors.database.clone(),
         Limits::from_config(&config),
     );
     let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP]).map_err(DaemonError::Signals)?;

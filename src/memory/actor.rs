@@ -107,8 +107,6 @@ impl Actor for MemoryTier {
             ToMemory::Stats(reply) => {
                 let counters = cache.counters();
                 let _ = reply.send(TierStats {
-                    tier: TierName::Memory,
-                    state: "up".into(),
                     entries: cache.len() as u64,
                     bytes: cache.bytes(),
                     capacity_bytes: cache.budget(),
@@ -116,6 +114,7 @@ impl Actor for MemoryTier {
                     misses: counters.misses,
                     evictions: counters.evictions,
                     expirations: counters.expirations,
+                    ..TierStats::empty(TierName::Memory, "up")
                 });
             }
             ToMemory::Ping(reply) => {

@@ -69,6 +69,10 @@ pub enum Request {
         ttl: Option<Duration>,
     },
     Stats,
+    /// L2 schema migrations.
+    Migrate(MigrateAction),
+    /// L2 maintenance now: drop long-stale rows, evict to the size budget.
+    Maintenance,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -104,6 +108,10 @@ pub enum Response {
     Refreshed(bool),
     /// Response to `Request::Stats`.
     Stats(Stats),
+    /// Response to `Request::Migrate`: every known migration and whether it is applied.
+    Migrations(Vec<MigrationInfo>),
+    /// Response to `Request::Maintenance`.
+    Maintenance(MaintenanceReport),
     /// Response to any request that failed.
     Error(WireError),
 }
@@ -154,6 +162,8 @@ pub struct EntryInfo {
     pub ttl_remaining: Option<Duration>,
     /// The tier that answered.
     pub tier: TierName,
+    /// Past its TTL: served because nothing fresher could be had.
+    pub stale: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -182,6 +192,8 @@ pub struct RouterStats {
     pub misses: u64,
     /// Entries copied into an upper tier after a lower tier answered.
     pub promotions: u64,
+    /// Keys answered with an expired copy because nothing fresher could be had.
+    pub stale_answers: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -196,6 +208,68 @@ pub struct TierStats {
     pub misses: u64,
     pub evictions: u64,
     pub expirations: u64,
+    pub errors: u64,
+    /// Rows and bytes by key kind (persistent tiers).
+    pub kinds: Vec<KindStats>,
+    /// Creation times of the oldest and newest entries, Unix ms.
+    pub oldest_ms: Option<u64>,
+    pub newest_ms: Option<u64>,
+}
+
+impl TierStats {
+    pub fn empty(tier: TierName, state: impl Into<String>) -> TierStats {
+        TierStats {
+            tier,
+            state: state.into(),
+            entries: 0,
+            bytes: 0,
+            capacity_bytes: 0,
+            hits: 0,
+            misses: 0,
+            evictions: 0,
+            expirations: 0,
+            errors: 0,
+            kinds: Vec::new(),
+            oldest_ms: None,
+            newest_ms: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KindStats {
+    pub kind: String,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+/// Which way `Request::Migrate` moves the L2 schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MigrateAction {
+    Status,
+    /// Apply pending migrations; `None` applies all.
+    Up(Option<u32>),
+    /// Revert the newest N applied migrations.
+    Down(u32),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MigrationInfo {
+    pub version: i64,
+    pub name: String,
+    /// Unix ms; `None` while pending.
+    pub applied_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MaintenanceReport {
+    /// Rows deleted because they had been expired longer than `l2.stale_limit`.
+    pub stale_deleted: u64,
+    /// Rows evicted, least recently used first, to get under `l2.max_bytes`.
+    pub evicted: u64,
+    pub rows: u64,
+    pub bytes: u64,
+    pub took: Duration,
 }
 
 /// A failure as the client sees it: a stable code and a human sentence.

@@ -88,6 +88,7 @@ fn record(counters: &mut RouterStats, outcome: Outcome) {
     counters.errors += u64::from(outcome.error);
     counters.misses += outcome.misses;
     counters.promotions += outcome.promotions;
+    counters.stale_answers += outcome.stale;
     for tier in outcome.answered_by {
         match counters.answered_by.iter_mut().find(|(t, _)| *t == tier) {
             Some((_, n)) => *n += 1,
@@ -101,17 +102,7 @@ async fn collect_stats(tiers: Tiers, router: RouterStats) -> Stats {
     for tier in tiers.iter() {
         all.push(match tier.stats().await {
             Ok(stats) => stats,
-            Err(e) => TierStats {
-                tier: tier.name(),
-                state: format!("down: {e}"),
-                entries: 0,
-                bytes: 0,
-                capacity_bytes: 0,
-                hits: 0,
-                misses: 0,
-                evictions: 0,
-                expirations: 0,
-            },
+            Err(e) => TierStats::empty(tier.name(), format!("down: {e}")),
         });
     }
     Stats {

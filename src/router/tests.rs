@@ -74,17 +74,7 @@ impl Tier for FakeTier {
         self.result(0)
     }
     fn stats(&self) -> TierFuture<TierStats> {
-        self.result(TierStats {
-            tier: TierName::Database,
-            state: "up".into(),
-            entries: 0,
-            bytes: 0,
-            capacity_bytes: 0,
-            hits: 0,
-            misses: 0,
-            evictions: 0,
-            expirations: 0,
-        })
+        self.result(TierStats::empty(TierName::Database, "up"))
     }
     fn ping(&self) -> TierFuture<()> {
         self.result(())

@@ -20,6 +20,8 @@ pub struct Outcome {
     pub answered_by: Vec<TierName>,
     pub misses: u64,
     pub promotions: u64,
+    /// Keys answered with an expired copy.
+    pub stale: u64,
     pub error: bool,
 }
 
@@ -76,7 +78,7 @@ pub async fn execute(command: Command, tiers: Tiers, ttl: Arc<TtlConfig>) -> (Re
                 Err(e) => error_response(e),
             }
         }
-        Command::Keys(glob) => match each(&tiers, |t| t.keys(glob.clone())).await {
+        Command::Keys(glob) => match each_available(&tiers, |t| t.keys(glob.clone())).await {
             Ok(lists) => {
                 let mut keys: Vec<String> = lists
                     .into_iter()
@@ -93,7 +95,7 @@ pub async fn execute(command: Command, tiers: Tiers, ttl: Arc<TtlConfig>) -> (Re
             Ok(counts) => Response::Cleared(counts.into_iter().max().unwrap_or(0)),
             Err(e) => error_response(e),
         },
-        Command::Size => match each(&tiers, |t| t.stats()).await {
+        Command::Size => match each_available(&tiers, |t| t.stats()).await {
             // The tier holding the most entries: lower tiers hold what upper tiers evicted.
             Ok(stats) => {
                 let biggest = stats.iter().max_by_key(|s| s.entries);
@@ -110,8 +112,10 @@ pub async fn execute(command: Command, tiers: Tiers, ttl: Arc<TtlConfig>) -> (Re
     (response, outcome)
 }
 
-/// Walks the tiers for every key still missing, then promotes hits into the tiers above the
-/// one that had them. A tier that fails is skipped; if every tier failed, that is the answer.
+/// Walks the tiers for every key still missing, then promotes fresh hits into the tiers above
+/// the one that had them. An expired copy (only persistent tiers keep them) is remembered and
+/// the walk goes on; it is the answer, marked stale, only if no lower tier has a fresh one. A
+/// tier that fails is skipped; if every tier failed, that is the answer.
 async fn get_many(
     tiers: &Tiers,
     keys: Vec<Key>,
@@ -119,6 +123,7 @@ async fn get_many(
 ) -> Result<Vec<Option<Found>>, TierError> {
     let now = unix_ms();
     let mut answers: Vec<Option<Found>> = vec![None; keys.len()];
+    let mut stale: Vec<Option<(TierName, Entry)>> = vec![None; keys.len()];
     let mut missing: Vec<usize> = (0..keys.len()).collect();
     let mut last_error = None;
     let mut any_tier_answered = false;
@@ -130,7 +135,7 @@ async fn get_many(
         let found = match tier.get_many(wanted).await {
             Ok(found) => found,
             Err(e) => {
-                tracing::warn!(tier = tier.name().label(), error = %e, "tier failed a read");
+                tracing::debug!(tier = tier.name().label(), error = %e, "tier skipped for a read");
                 last_error = Some(e);
                 continue;
             }
@@ -140,6 +145,12 @@ async fn get_many(
         let mut still_missing = Vec::new();
         for (&i, entry) in missing.iter().zip(found) {
             match entry {
+                Some(entry) if entry.meta.is_expired(now) => {
+                    if stale[i].is_none() {
+                        stale[i] = Some((tier.name(), entry));
+                    }
+                    still_missing.push(i);
+                }
                 Some(entry) => {
                     outcome.answered_by.push(tier.name());
                     answers[i] = Some(Found {
@@ -160,37 +171,89 @@ async fn get_many(
         }
         missing = still_missing;
     }
+    for i in missing {
+        match stale[i].take() {
+            Some((tier, entry)) => {
+                outcome.answered_by.push(tier);
+                outcome.stale += 1;
+                answers[i] = Some(Found {
+                    info: entry.meta.info(tier, now),
+                    value: entry.value,
+                });
+            }
+            None => outcome.misses += 1,
+        }
+    }
     match last_error {
         Some(e) if !any_tier_answered => Err(e),
-        _ => {
-            outcome.misses += missing.len() as u64;
-            Ok(answers)
-        }
+        _ => Ok(answers),
     }
 }
 
+/// Write-through to every tier. `Stored` once a persistent tier has it; `Memory` when only
+/// memory does (L2 down or opening past `l2.open_wait`); an error only if no tier took it.
 async fn put(tiers: &Tiers, entries: Vec<(Key, Bytes, Option<u64>)>, now: u64) -> Response {
     let entries: Vec<(Key, Entry)> = entries
         .into_iter()
         .map(|(key, value, expires)| (key, Entry::new(value, now, expires)))
         .collect();
-    match each(tiers, |t| t.put_many(entries.clone())).await {
-        // Only L1 exists so far: nothing written is durable yet.
-        Ok(_) => Response::Stored(Ack::Memory),
-        Err(e) => error_response(e),
+    let mut ack = None;
+    let mut first_error = None;
+    for tier in tiers.iter() {
+        match tier.put_many(entries.clone()).await {
+            Ok(()) if tier.persistent() => ack = Some(Ack::Stored),
+            Ok(()) => {
+                ack.get_or_insert(Ack::Memory);
+            }
+            Err(e) => {
+                tracing::warn!(tier = tier.name().label(), error = %e, "tier refused a write");
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match (ack, first_error) {
+        (Some(ack), _) => Response::Stored(ack),
+        (None, Some(e)) => error_response(e),
+        (None, None) => Response::Stored(Ack::Memory),
     }
 }
 
+/// The first tier that has the key, stale copies included (they can still be served).
 async fn first_meta(
     tiers: &Tiers,
     key: &Key,
 ) -> Result<Option<(TierName, crate::tier::EntryMeta)>, TierError> {
+    let mut last_error = None;
     for tier in tiers.iter() {
-        if let Some(meta) = tier.peek(key.clone()).await? {
-            return Ok(Some((tier.name(), meta)));
+        match tier.peek(key.clone()).await {
+            Ok(Some(meta)) => return Ok(Some((tier.name(), meta))),
+            Ok(None) => {}
+            Err(e) => last_error = Some(e),
         }
     }
-    Ok(None)
+    match last_error {
+        Some(e) if tiers.len() == 1 => Err(e),
+        _ => Ok(None),
+    }
+}
+
+/// Runs one read-only operation on every tier that answers; fails only if none did.
+async fn each_available<T>(
+    tiers: &Tiers,
+    op: impl Fn(&dyn Tier) -> crate::tier::TierFuture<T>,
+) -> Result<Vec<T>, TierError> {
+    let mut results = Vec::with_capacity(tiers.len());
+    let mut last_error = None;
+    for tier in tiers.iter() {
+        match op(tier.as_ref()).await {
+            Ok(result) => results.push(result),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    match (results.is_empty(), last_error) {
+        (true, Some(e)) => Err(e),
+        _ => Ok(results),
+    }
 }
 
 /// Runs one operation on every tier, in order; the first failure is the answer.

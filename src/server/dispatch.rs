@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
+use crate::database::DatabaseHandle;
 use crate::glob::Glob;
 use crate::key::Key;
 use crate::protocol::{ErrorCode, Request, Response, WireError};
@@ -20,6 +21,7 @@ pub const MAX_BATCH: usize = 10_000;
 pub struct Dispatcher {
     pub(crate) router: RouterHandle,
     pub(crate) supervisor: SupervisorHandle,
+    pub(crate) database: Option<DatabaseHandle>,
     pub(crate) counters: Arc<ServerCounters>,
     pub(crate) started: Instant,
 }
@@ -27,16 +29,48 @@ pub struct Dispatcher {
 impl Dispatcher {
     pub async fn dispatch(&self, request: Request) -> Response {
         self.counters.requests.fetch_add(1, Relaxed);
-        let response = match command(request) {
-            Ok(Command::Stats) => self.stats().await,
-            Ok(command) => self.router.execute(command).await,
-            Err(error) => Response::Error(error),
+        let response = match request {
+            Request::Migrate(action) => {
+                self.database(
+                    |db| async move { db.migrate(action).await.map(Response::Migrations) },
+                )
+                .await
+            }
+            Request::Maintenance => {
+                self.database(|db| async move { db.maintenance().await.map(Response::Maintenance) })
+                    .await
+            }
+            request => self.route(request).await,
         };
         if let Response::Error(e) = &response {
             self.counters.request_errors.fetch_add(1, Relaxed);
             tracing::debug!(code = ?e.code, message = %e.message, "request failed");
         }
         response
+    }
+
+    async fn database<F, Fut>(&self, run: F) -> Response
+    where
+        F: FnOnce(DatabaseHandle) -> Fut,
+        Fut: Future<Output = Result<Response, String>>,
+    {
+        match &self.database {
+            Some(db) => run(db.clone())
+                .await
+                .unwrap_or_else(|e| Response::Error(WireError::new(ErrorCode::Unavailable, e))),
+            None => Response::Error(WireError::new(
+                ErrorCode::Unavailable,
+                "L2 is disabled (l2.enabled = false)",
+            )),
+        }
+    }
+
+    async fn route(&self, request: Request) -> Response {
+        match command(request) {
+            Ok(Command::Stats) => self.stats().await,
+            Ok(command) => self.router.execute(command).await,
+            Err(error) => Response::Error(error),
+        }
     }
 
     async fn stats(&self) -> Response {
@@ -66,6 +100,8 @@ pub fn mutates(request: &Request) -> bool {
             | Request::Delete { .. }
             | Request::Clear
             | Request::RefreshTtl { .. }
+            | Request::Migrate(_)
+            | Request::Maintenance
     )
 }
 
@@ -139,6 +175,12 @@ pub fn command(request: Request) -> Result<Command, WireError> {
         Request::Metadata { key: k } => Command::Metadata(key(&k)?),
         Request::RefreshTtl { key: k, ttl: t } => Command::RefreshTtl(key(&k)?, ttl(t)?),
         Request::Stats => Command::Stats,
+        Request::Migrate(_) | Request::Maintenance => {
+            return Err(WireError::new(
+                ErrorCode::InvalidRequest,
+                "migrate and maintenance go to the database, not the router",
+            ));
+        }
     })
 }
 

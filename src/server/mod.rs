@@ -15,6 +15,7 @@ pub use dispatch::{Dispatcher, MAX_BATCH};
 pub use listener::{ListenError, Listener};
 
 use crate::config::Config;
+use crate::database::DatabaseHandle;
 use crate::protocol::{ErrorCode, WireError};
 use crate::router::RouterHandle;
 use crate::supervisor::SupervisorHandle;
@@ -62,6 +63,7 @@ impl Server {
         listener: Listener,
         router: RouterHandle,
         supervisor: SupervisorHandle,
+        database: Option<DatabaseHandle>,
         limits: Limits,
     ) -> Server {
         Server {
@@ -69,6 +71,7 @@ impl Server {
             dispatcher: Dispatcher {
                 router,
                 supervisor,
+                database,
                 counters: Arc::new(ServerCounters::default()),
                 started: Instant::now(),
             },

@@ -5,6 +5,7 @@
 //! reason so the daemon exits non-zero and systemd restarts it whole.
 
 use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use ractor::{
@@ -14,6 +15,8 @@ use tokio::sync::watch;
 
 use super::slot::Publisher;
 use crate::config::Config;
+use crate::daemon::DataDirLock;
+use crate::database::{DatabaseArgs, DatabaseTier, ToDatabase};
 use crate::memory::{MemoryArgs, MemoryTier, ToMemory};
 use crate::router::{Router, RouterArgs, Tiers, ToRouter};
 
@@ -27,15 +30,17 @@ pub enum ToSupervisor {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Child {
     Memory,
+    Database,
     Router,
 }
 
 impl Child {
-    const ALL: [Child; 2] = [Child::Memory, Child::Router];
+    const ALL: [Child; 3] = [Child::Memory, Child::Database, Child::Router];
 
     fn name(self) -> &'static str {
         match self {
             Child::Memory => "memory",
+            Child::Database => "database",
             Child::Router => "router",
         }
     }
@@ -46,6 +51,8 @@ pub struct Supervisor;
 pub struct SupervisorArgs {
     pub config: Config,
     pub memory: Publisher<ToMemory>,
+    pub database: Publisher<ToDatabase>,
+    pub data_dir_lock: Arc<Mutex<Option<DataDirLock>>>,
     pub router: Publisher<ToRouter>,
     pub tiers: Tiers,
     pub fatal: watch::Sender<Option<String>>,
@@ -55,7 +62,7 @@ pub struct SupervisorState {
     args: SupervisorArgs,
     children: Vec<(ActorId, Child)>,
     recent_restarts: VecDeque<Instant>,
-    restart_counts: [u64; 2],
+    restart_counts: [u64; 3],
     stopping: bool,
 }
 
@@ -73,11 +80,14 @@ impl Actor for Supervisor {
             args,
             children: Vec::new(),
             recent_restarts: VecDeque::new(),
-            restart_counts: [0; 2],
+            restart_counts: [0; 3],
             stopping: false,
         };
         // Tiers before the router, so the router never starts with nothing beneath it.
         for child in Child::ALL {
+            if child == Child::Database && !state.args.config.l2.enabled {
+                continue;
+            }
             spawn_child(child, myself.get_cell(), &mut state).await?;
         }
         Ok(state)
@@ -118,6 +128,11 @@ impl Actor for Supervisor {
                 let memory = state.args.memory.send_replace(None);
                 if let Some(memory) = memory {
                     let _ = memory.drain_and_wait(drain).await;
+                }
+                // Last: it flushes access tracking and closes the database cleanly.
+                let database = state.args.database.send_replace(None);
+                if let Some(database) = database {
+                    let _ = database.drain_and_wait(drain).await;
                 }
                 let _ = reply.send(());
                 myself.stop(Some("shutdown".into()));
@@ -207,6 +222,17 @@ async fn spawn_child(
             let (actor, _) = Actor::spawn_linked(None, MemoryTier, args, supervisor).await?;
             let id = actor.get_id();
             state.args.memory.send_replace(Some(actor));
+            id
+        }
+        Child::Database => {
+            let args = DatabaseArgs {
+                config: config.l2.clone(),
+                data_dir: config.data_dir.clone(),
+                lock: state.args.data_dir_lock.clone(),
+            };
+            let (actor, _) = Actor::spawn_linked(None, DatabaseTier, args, supervisor).await?;
+            let id = actor.get_id();
+            state.args.database.send_replace(Some(actor));
             id
         }
         Child::Router => {

@@ -1,6 +1,6 @@
 //! Starting and stopping the actor tree, and the handles the rest of the daemon uses.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ractor::{Actor, ActorRef, call_t};
@@ -9,6 +9,8 @@ use tokio::sync::watch;
 use super::actor::{Supervisor, SupervisorArgs, ToSupervisor};
 use super::slot::Slot;
 use crate::config::Config;
+use crate::daemon::DataDirLock;
+use crate::database::DatabaseHandle;
 use crate::memory::MemoryHandle;
 use crate::router::{RouterHandle, Tiers};
 use crate::tier::Tier;
@@ -23,6 +25,8 @@ pub struct Actors {
     join: tokio::task::JoinHandle<()>,
     pub router: RouterHandle,
     pub memory: MemoryHandle,
+    /// `None` when `l2.enabled` is off.
+    pub database: Option<DatabaseHandle>,
 }
 
 /// Asks the supervisor things; cheap to clone.
@@ -35,17 +39,29 @@ pub struct SupervisorHandle {
 const CONTROL_TIMEOUT_MS: u64 = 5_000;
 
 impl Actors {
-    pub async fn start(config: &Config) -> Result<Actors, StartError> {
+    /// `lock` is the data-dir lock if the daemon got it; L2 takes it when it can if not.
+    pub async fn start(config: &Config, lock: Option<DataDirLock>) -> Result<Actors, StartError> {
         let timeout = config.daemon.request_timeout;
         let (memory_tx, memory_slot) = Slot::new("memory tier");
+        let (database_tx, database_slot) = Slot::new("database tier");
         let (router_tx, router_slot) = Slot::new("router");
         let memory = MemoryHandle::new(memory_slot, timeout);
+        let database = config
+            .l2
+            .enabled
+            .then(|| DatabaseHandle::new(database_slot, timeout));
         let router = RouterHandle::new(router_slot, timeout);
-        let tiers: Tiers = Arc::from(vec![Arc::new(memory.clone()) as Arc<dyn Tier>]);
+        let mut tiers: Vec<Arc<dyn Tier>> = vec![Arc::new(memory.clone())];
+        if let Some(database) = &database {
+            tiers.push(Arc::new(database.clone()));
+        }
+        let tiers: Tiers = Arc::from(tiers);
         let (fatal_tx, fatal) = watch::channel(None);
         let args = SupervisorArgs {
             config: config.clone(),
             memory: memory_tx,
+            database: database_tx,
+            data_dir_lock: Arc::new(Mutex::new(lock)),
             router: router_tx,
             tiers,
             fatal: fatal_tx,
@@ -61,6 +77,7 @@ impl Actors {
             join,
             router,
             memory,
+            database,
         })
     }
 

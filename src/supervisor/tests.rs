@@ -21,6 +21,7 @@ fn config(restart_limit: u64) -> Config {
         .unwrap()
         .config;
     config.daemon.restart_limit = restart_limit;
+    config.l2.enabled = false;
     config
 }
 
@@ -45,7 +46,7 @@ async fn wait_for_restarts(actors: &Actors, name: &str, count: u64) {
 
 #[tokio::test]
 async fn memory_tier_panic_is_restarted_and_requests_keep_working() {
-    let actors = Actors::start(&config(5)).await.unwrap();
+    let actors = Actors::start(&config(5), None).await.unwrap();
     let router = actors.router.clone();
     assert!(matches!(
         router.execute(set("a:before", "1")).await,
@@ -71,7 +72,7 @@ async fn memory_tier_panic_is_restarted_and_requests_keep_working() {
 
 #[tokio::test]
 async fn router_panic_is_restarted_and_keeps_l1() {
-    let actors = Actors::start(&config(5)).await.unwrap();
+    let actors = Actors::start(&config(5), None).await.unwrap();
     let router = actors.router.clone();
     router.execute(set("a:kept", "v")).await;
     router.inject_panic();
@@ -88,7 +89,7 @@ async fn router_panic_is_restarted_and_keeps_l1() {
 
 #[tokio::test]
 async fn too_many_restarts_give_up_with_a_reason() {
-    let actors = Actors::start(&config(2)).await.unwrap();
+    let actors = Actors::start(&config(2), None).await.unwrap();
     for round in 1..=2 {
         actors.memory.inject_panic();
         wait_for_restarts(&actors, "memory", round).await;

@@ -1,0 +1,531 @@
+//! The DatabaseTier actor (L2): the only owner of the database. It opens it in the background
+//! (the daemon is READY before), answers reads as unavailable and holds writes for a bounded
+//! time while it opens, reopens with back-off when the database fails, batches reads' access
+//! tracking, and runs maintenance on a timer. Queries run in tasks it spawns on the one
+//! connection; its handlers never await the database.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use tokio::task::JoinHandle;
+
+use super::db::Db;
+use super::migrate::{self, db_error};
+use super::{access::AccessBatch, backend};
+use crate::config::L2Config;
+use crate::daemon::DataDirLock;
+use crate::glob::Glob;
+use crate::key::Key;
+use crate::protocol::{MaintenanceReport, MigrateAction, MigrationInfo, TierName, TierStats};
+use crate::tier::{Entry, EntryMeta, TierError, unix_ms};
+
+type Reply<T> = RpcReplyPort<Result<T, TierError>>;
+
+pub enum ToDatabase {
+    GetMany(Vec<Key>, Reply<Vec<Option<Entry>>>),
+    PutMany(Vec<(Key, Entry)>, Reply<()>),
+    DeleteMany(Vec<Key>, Reply<u64>),
+    Peek(Key, Reply<Option<EntryMeta>>),
+    Touch(Key, Option<u64>, Reply<bool>),
+    Keys(Glob, Reply<Vec<Key>>),
+    Clear(Reply<u64>),
+    Stats(RpcReplyPort<TierStats>),
+    Ping(Reply<()>),
+    Migrate(
+        MigrateAction,
+        RpcReplyPort<Result<Vec<MigrationInfo>, String>>,
+    ),
+    Maintenance(RpcReplyPort<Result<MaintenanceReport, String>>),
+    /// From the opening task.
+    Opened(u64, Result<Arc<Db>, String>),
+    /// From the connection task: the database went away.
+    ConnectionLost(u64, String),
+    /// Timers.
+    Reopen,
+    ExpireWaiting,
+    FlushAccess,
+    MaintenanceTick,
+    /// From query tasks: keys read (for access tracking) and outcomes (for stats).
+    Accessed {
+        keys: Vec<Key>,
+        at: u64,
+        misses: u64,
+    },
+    QueryFailed,
+    #[cfg(test)]
+    Panic,
+}
+
+enum Phase {
+    Opening {
+        waiting: Vec<(Vec<(Key, Entry)>, Reply<()>)>,
+    },
+    Open(Arc<Db>),
+    Down(String),
+}
+
+/// Writes held while opening, at most; more are answered unavailable at once.
+const MAX_WAITING: usize = 1024;
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+const LABEL: &str = "L2 database";
+
+pub struct DatabaseTier;
+
+pub struct DatabaseArgs {
+    pub config: L2Config,
+    pub data_dir: PathBuf,
+    /// The daemon's data-dir lock; taken here on a retry if the daemon could not at start.
+    pub lock: Arc<Mutex<Option<DataDirLock>>>,
+}
+
+pub struct DatabaseState {
+    args: DatabaseArgs,
+    phase: Phase,
+    generation: u64,
+    attempt: u32,
+    access: AccessBatch,
+    hits: u64,
+    misses: u64,
+    errors: u64,
+    timers: Vec<JoinHandle<()>>,
+}
+
+impl Actor for DatabaseTier {
+    type Msg = ToDatabase;
+    type State = DatabaseState;
+    type Arguments = DatabaseArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<ToDatabase>,
+        args: DatabaseArgs,
+    ) -> Result<DatabaseState, ActorProcessingErr> {
+        let timers = vec![
+            myself.send_interval(args.config.access_flush_interval, || {
+                ToDatabase::FlushAccess
+            }),
+            myself.send_interval(args.config.maintenance_interval, || {
+                ToDatabase::MaintenanceTick
+            }),
+        ];
+        let mut state = DatabaseState {
+            args,
+            phase: Phase::Opening {
+                waiting: Vec::new(),
+            },
+            generation: 0,
+            attempt: 0,
+            access: AccessBatch::default(),
+            hits: 0,
+            misses: 0,
+            errors: 0,
+            timers,
+        };
+        start_open(&myself, &mut state);
+        Ok(state)
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<ToDatabase>,
+        state: &mut DatabaseState,
+    ) -> Result<(), ActorProcessingErr> {
+        for timer in &state.timers {
+            timer.abort();
+        }
+        if let Phase::Open(db) = std::mem::replace(&mut state.phase, Phase::Down("stopped".into()))
+        {
+            let batch = state.access.take();
+            if !batch.is_empty() {
+                let _ = db.accessed(&batch).await;
+            }
+            close(db).await;
+        }
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<ToDatabase>,
+        message: ToDatabase,
+        state: &mut DatabaseState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            ToDatabase::Opened(generation, result) if generation == state.generation => {
+                opened(&myself, state, result)
+            }
+            ToDatabase::Opened(_, Ok(stale)) => {
+                tokio::spawn(close(stale));
+            }
+            ToDatabase::Opened(..) => {}
+            ToDatabase::ConnectionLost(generation, reason) if generation == state.generation => {
+                tracing::error!(%reason, "L2 connection lost; reopening");
+                state.phase = Phase::Down(format!("connection lost: {reason}"));
+                schedule_reopen(&myself, state);
+            }
+            ToDatabase::ConnectionLost(..) => {}
+            ToDatabase::Reopen => {
+                if matches!(state.phase, Phase::Down(_)) {
+                    start_open(&myself, state);
+                }
+            }
+            ToDatabase::ExpireWaiting => {
+                if let Phase::Opening { waiting } = &mut state.phase {
+                    for (_, reply) in waiting.drain(..) {
+                        let _ = reply.send(Err(unavailable("still opening")));
+                    }
+                }
+            }
+            ToDatabase::Accessed { keys, at, misses } => {
+                state.hits += keys.len() as u64;
+                state.misses += misses;
+                state.access.record(keys, at);
+                if state.access.len() >= AccessBatch::FLUSH_AT {
+                    flush_access(state);
+                }
+            }
+            ToDatabase::FlushAccess => flush_access(state),
+            ToDatabase::QueryFailed => state.errors += 1,
+            ToDatabase::MaintenanceTick => {
+                if let Some(db) = open_db(state) {
+                    let batch = state.access.take();
+                    let config = state.args.config.clone();
+                    tokio::spawn(async move {
+                        match maintenance(&db, &config, batch).await {
+                            Ok(report) => tracing::info!(?report, "L2 maintenance"),
+                            Err(e) => tracing::warn!(error = %e, "L2 maintenance failed"),
+                        }
+                    });
+                }
+            }
+            ToDatabase::Maintenance(reply) => match open_db(state) {
+                Some(db) => {
+                    let batch = state.access.take();
+                    let config = state.args.config.clone();
+                    tokio::spawn(async move {
+                        let _ = reply.send(maintenance(&db, &config, batch).await);
+                    });
+                }
+                None => {
+                    let _ = reply.send(Err(unavailable_reason(state).to_string()));
+                }
+            },
+            ToDatabase::Migrate(action, reply) => match open_db(state) {
+                Some(db) => {
+                    tokio::spawn(async move {
+                        let _ = reply.send(migrate::run(&db.client, action).await);
+                    });
+                }
+                None => {
+                    let _ = reply.send(Err(unavailable_reason(state).to_string()));
+                }
+            },
+            ToDatabase::Stats(reply) => {
+                let counters = (state.hits, state.misses, state.errors);
+                let capacity = state.args.config.max_bytes.bytes();
+                let db = open_db(state);
+                let down = unavailable_reason(state);
+                tokio::spawn(async move {
+                    let _ = reply.send(stats(db, down, counters, capacity).await);
+                });
+            }
+            ToDatabase::PutMany(entries, reply) => match &mut state.phase {
+                Phase::Opening { waiting } if waiting.len() < MAX_WAITING => {
+                    waiting.push((entries, reply));
+                }
+                _ => query(&myself, state, reply, move |db| async move {
+                    db.put_many(&entries).await.map(|_| ())
+                }),
+            },
+            ToDatabase::GetMany(keys, reply) => {
+                let Some(db) = open_db(state) else {
+                    let _ = reply.send(Err(unavailable_reason(state)));
+                    return Ok(());
+                };
+                let myself = myself.clone();
+                tokio::spawn(async move {
+                    let result = db.get_many(&keys).await;
+                    match &result {
+                        Ok(found) => {
+                            let misses = found.iter().filter(|f| f.is_none()).count() as u64;
+                            let hit_keys = keys
+                                .into_iter()
+                                .zip(found)
+                                .filter(|(_, f)| f.is_some())
+                                .map(|(k, _)| k)
+                                .collect();
+                            let _ = myself.send_message(ToDatabase::Accessed {
+                                keys: hit_keys,
+                                at: unix_ms(),
+                                misses,
+                            });
+                        }
+                        Err(_) => {
+                            let _ = myself.send_message(ToDatabase::QueryFailed);
+                        }
+                    }
+                    let _ = reply.send(result.map_err(|e| unavailable(&db_error(&e))));
+                });
+            }
+            ToDatabase::DeleteMany(keys, reply) => {
+                query(&myself, state, reply, move |db| async move {
+                    db.delete_many(&keys).await
+                })
+            }
+            ToDatabase::Peek(key, reply) => query(&myself, state, reply, move |db| async move {
+                db.peek(&key).await
+            }),
+            ToDatabase::Touch(key, expires, reply) => {
+                query(&myself, state, reply, move |db| async move {
+                    db.touch(&key, expires).await
+                })
+            }
+            ToDatabase::Keys(glob, reply) => {
+                let like = glob.to_like();
+                query(&myself, state, reply, move |db| async move {
+                    db.keys(&like).await
+                })
+            }
+            ToDatabase::Clear(reply) => {
+                query(&myself, state, reply, |db| async move { db.clear().await })
+            }
+            ToDatabase::Ping(reply) => query(&myself, state, reply, |db| async move {
+                db.client.simple_query("SELECT 1").await.map(|_| ())
+            }),
+            #[cfg(test)]
+            ToDatabase::Panic => panic!("injected panic in DatabaseTier"),
+        }
+        Ok(())
+    }
+}
+
+fn unavailable(reason: &str) -> TierError {
+    TierError::Unavailable {
+        tier: LABEL,
+        reason: reason.to_owned(),
+    }
+}
+
+fn unavailable_reason(state: &DatabaseState) -> TierError {
+    match &state.phase {
+        Phase::Opening { .. } => unavailable("opening"),
+        Phase::Down(reason) => unavailable(reason),
+        Phase::Open(_) => unavailable("open"),
+    }
+}
+
+fn open_db(state: &DatabaseState) -> Option<Arc<Db>> {
+    match &state.phase {
+        Phase::Open(db) => Some(db.clone()),
+        _ => None,
+    }
+}
+
+/// Runs one query in a task and answers `reply`; a database error is an answer, not a crash.
+fn query<T, F, Fut>(myself: &ActorRef<ToDatabase>, state: &DatabaseState, reply: Reply<T>, run: F)
+where
+    T: Send + 'static,
+    F: FnOnce(Arc<Db>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, tokio_postgres::Error>> + Send,
+{
+    let Some(db) = open_db(state) else {
+        let _ = reply.send(Err(unavailable_reason(state)));
+        return;
+    };
+    let myself = myself.clone();
+    tokio::spawn(async move {
+        let result = run(db).await.map_err(|e| {
+            let _ = myself.send_message(ToDatabase::QueryFailed);
+            unavailable(&db_error(&e))
+        });
+        let _ = reply.send(result);
+    });
+}
+
+fn start_open(myself: &ActorRef<ToDatabase>, state: &mut DatabaseState) {
+    state.generation += 1;
+    let generation = state.generation;
+    if !matches!(state.phase, Phase::Opening { .. }) {
+        state.phase = Phase::Opening {
+            waiting: Vec::new(),
+        };
+    }
+    let _ = myself.send_after(state.args.config.open_wait, || ToDatabase::ExpireWaiting);
+    let myself = myself.clone();
+    let config = state.args.config.clone();
+    let data_dir = state.args.data_dir.clone();
+    let lock = state.args.lock.clone();
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let result = open(&myself, generation, &config, data_dir, lock).await;
+        match &result {
+            Ok(_) => tracing::info!(
+                open_ms = started.elapsed().as_millis() as u64,
+                "L2 database open"
+            ),
+            Err(e) => tracing::error!(error = %e, "L2 database could not be opened"),
+        }
+        let _ = myself.send_message(ToDatabase::Opened(generation, result.map(Arc::new)));
+    });
+}
+
+async fn open(
+    myself: &ActorRef<ToDatabase>,
+    generation: u64,
+    config: &L2Config,
+    data_dir: PathBuf,
+    lock: Arc<Mutex<Option<DataDirLock>>>,
+) -> Result<Db, String> {
+    {
+        let mut held = lock.lock().expect("lock mutex");
+        if held.is_none() {
+            *held = Some(DataDirLock::acquire(&data_dir).map_err(|e| e.to_string())?);
+        }
+    }
+    let (backend, pg) = backend::open(&data_dir.join("pglite"), &config.shared_buffers).await?;
+    let (client, connection) = pg
+        .connect(tokio_postgres::NoTls)
+        .await
+        .map_err(|e| format!("cannot connect to the embedded database: {e}"))?;
+    let watcher = myself.clone();
+    tokio::spawn(async move {
+        let reason = match connection.await {
+            Ok(()) => "closed".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        let _ = watcher.send_message(ToDatabase::ConnectionLost(generation, reason));
+    });
+    migrate::run(&client, MigrateAction::Up(None)).await?;
+    Db::prepare(client, Some(backend))
+        .await
+        .map_err(|e| db_error(&e))
+}
+
+fn opened(
+    myself: &ActorRef<ToDatabase>,
+    state: &mut DatabaseState,
+    result: Result<Arc<Db>, String>,
+) {
+    let waiting = match std::mem::replace(&mut state.phase, Phase::Down(String::new())) {
+        Phase::Opening { waiting } => waiting,
+        _ => Vec::new(),
+    };
+    match result {
+        Ok(db) => {
+            state.attempt = 0;
+            state.phase = Phase::Open(db);
+            for (entries, reply) in waiting {
+                query(myself, state, reply, move |db| async move {
+                    db.put_many(&entries).await.map(|_| ())
+                });
+            }
+        }
+        Err(reason) => {
+            for (_, reply) in waiting {
+                let _ = reply.send(Err(unavailable(&reason)));
+            }
+            state.phase = Phase::Down(reason);
+            schedule_reopen(myself, state);
+        }
+    }
+}
+
+fn schedule_reopen(myself: &ActorRef<ToDatabase>, state: &mut DatabaseState) {
+    let delay = Duration::from_secs(1 << state.attempt.min(6)).min(MAX_BACKOFF);
+    state.attempt += 1;
+    tracing::info!(retry_in = ?delay, attempt = state.attempt, "L2 will retry opening");
+    let _ = myself.send_after(delay, || ToDatabase::Reopen);
+}
+
+fn flush_access(state: &mut DatabaseState) {
+    let Some(db) = open_db(state) else {
+        return;
+    };
+    let batch = state.access.take();
+    if batch.is_empty() {
+        return;
+    }
+    tokio::spawn(async move {
+        if let Err(e) = db.accessed(&batch).await {
+            tracing::warn!(error = %db_error(&e), "L2 access tracking not written");
+        }
+    });
+}
+
+async fn maintenance(
+    db: &Db,
+    config: &L2Config,
+    access: Vec<(String, i64, i64)>,
+) -> Result<MaintenanceReport, String> {
+    let started = Instant::now();
+    let err = |e: tokio_postgres::Error| db_error(&e);
+    if !access.is_empty() {
+        db.accessed(&access).await.map_err(err)?;
+    }
+    let stale_before = unix_ms().saturating_sub(config.stale_limit.as_millis() as u64);
+    let stale_deleted = db.delete_stale(stale_before).await.map_err(err)?;
+    let evicted = db.evict_to(config.max_bytes.bytes()).await.map_err(err)?;
+    let (kinds, _, _) = db.kind_stats().await.map_err(err)?;
+    Ok(MaintenanceReport {
+        stale_deleted,
+        evicted,
+        rows: kinds.iter().map(|k| k.rows).sum(),
+        bytes: kinds.iter().map(|k| k.bytes).sum(),
+        took: started.elapsed(),
+    })
+}
+
+async fn stats(
+    db: Option<Arc<Db>>,
+    down: TierError,
+    (hits, misses, errors): (u64, u64, u64),
+    capacity: u64,
+) -> TierStats {
+    let state = match &db {
+        Some(_) => "up".to_owned(),
+        None => match down {
+            TierError::Unavailable { reason, .. } => reason,
+            other => other.to_string(),
+        },
+    };
+    let mut stats = TierStats {
+        capacity_bytes: capacity,
+        hits,
+        misses,
+        errors,
+        ..TierStats::empty(TierName::Database, state)
+    };
+    if let Some(db) = db {
+        match db.kind_stats().await {
+            Ok((kinds, oldest, newest)) => {
+                stats.entries = kinds.iter().map(|k| k.rows).sum();
+                stats.bytes = kinds.iter().map(|k| k.bytes).sum();
+                stats.kinds = kinds;
+                stats.oldest_ms = oldest;
+                stats.newest_ms = newest;
+            }
+            Err(e) => stats.state = format!("up, stats failed: {}", db_error(&e)),
+        }
+    }
+    stats
+}
+
+/// Closes a database once no task holds it any more (bounded wait).
+async fn close(db: Arc<Db>) {
+    let mut db = db;
+    for _ in 0..200 {
+        match Arc::try_unwrap(db) {
+            Ok(owned) => {
+                owned.close().await;
+                return;
+            }
+            Err(shared) => {
+                db = shared;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+    tracing::warn!("L2 still in use at close; leaving it to the backend's drop");
+}

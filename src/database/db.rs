@@ -1,0 +1,280 @@
+//! An open L2 database: one tokio-postgres connection with prepared statements, and the SQL
+//! for every tier operation. Multi-row writes are single statements (`unnest`), so each is
+//! atomic without holding a transaction open across awaits, and concurrent requests pipeline
+//! on the one connection.
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use tokio_postgres::{Client, Row, Statement};
+
+use super::backend::Backend;
+use crate::key::Key;
+use crate::protocol::KindStats;
+use crate::tier::{Entry, EntryMeta};
+
+/// Per-row overhead charged to `l2.max_bytes` beyond key and value: tuple header, the primary
+/// key index entry, the other columns. An estimate; the budget counts stored bytes, not files.
+pub const ROW_OVERHEAD: i64 = 160;
+
+const COLUMNS: &str = "key, value, size, created_at, expires_at, last_access, access_count";
+
+pub struct Db {
+    pub(super) client: Client,
+    statements: Statements,
+    pub(super) backend: Option<Backend>,
+}
+
+struct Statements {
+    get_many: Statement,
+    put_many: Statement,
+    delete_many: Statement,
+    peek: Statement,
+    touch: Statement,
+    keys: Statement,
+    accessed: Statement,
+}
+
+pub type DbResult<T> = Result<T, tokio_postgres::Error>;
+
+impl Db {
+    pub async fn prepare(client: Client, backend: Option<Backend>) -> DbResult<Db> {
+        let statements = Statements {
+            get_many: client
+                .prepare(&format!(
+                    "SELECT {COLUMNS} FROM entries WHERE key = ANY($1)"
+                ))
+                .await?,
+            // Never replaces a row with one fetched earlier (several daemons may share L2).
+            put_many: client
+                .prepare(
+                    "INSERT INTO entries (key, kind, framework, name, value, size, stored_bytes,
+                         created_at, fetched_at, expires_at, last_access, access_count)
+                     SELECT t.key, t.kind, t.framework, t.name, t.value, t.size, t.stored,
+                         t.created, t.created, t.expires, t.created, 0
+                     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[],
+                                 $6::int8[], $7::int8[], $8::int8[], $9::int8[])
+                          AS t(key, kind, framework, name, value, size, stored, created, expires)
+                     ON CONFLICT (key) DO UPDATE SET
+                         value = EXCLUDED.value, size = EXCLUDED.size,
+                         stored_bytes = EXCLUDED.stored_bytes, created_at = EXCLUDED.created_at,
+                         fetched_at = EXCLUDED.fetched_at, expires_at = EXCLUDED.expires_at
+                     WHERE entries.fetched_at <= EXCLUDED.fetched_at",
+                )
+                .await?,
+            delete_many: client
+                .prepare("DELETE FROM entries WHERE key = ANY($1)")
+                .await?,
+            peek: client
+                .prepare(&format!("SELECT {COLUMNS} FROM entries WHERE key = $1"))
+                .await?,
+            touch: client
+                .prepare("UPDATE entries SET expires_at = $2 WHERE key = $1")
+                .await?,
+            keys: client
+                .prepare("SELECT key FROM entries WHERE key LIKE $1 ESCAPE '\\' ORDER BY key")
+                .await?,
+            accessed: client
+                .prepare(
+                    "UPDATE entries e SET last_access = GREATEST(e.last_access, t.at),
+                         access_count = e.access_count + t.n
+                     FROM unnest($1::text[], $2::int8[], $3::int8[]) AS t(key, at, n)
+                     WHERE e.key = t.key",
+                )
+                .await?,
+        };
+        Ok(Db {
+            client,
+            statements,
+            backend,
+        })
+    }
+
+    pub async fn get_many(&self, keys: &[Key]) -> DbResult<Vec<Option<Entry>>> {
+        let wanted: Vec<&str> = keys.iter().map(Key::as_str).collect();
+        let rows = self
+            .client
+            .query(&self.statements.get_many, &[&wanted])
+            .await?;
+        let mut found: HashMap<String, Entry> =
+            rows.iter().map(|row| (row.get(0), entry(row))).collect();
+        Ok(keys.iter().map(|k| found.remove(k.as_str())).collect())
+    }
+
+    pub async fn put_many(&self, entries: &[(Key, Entry)]) -> DbResult<u64> {
+        // A key twice in one statement is an error in Postgres; the last write wins, as it
+        // would have one statement later.
+        let mut last: HashMap<&Key, &Entry> = HashMap::new();
+        for (key, entry) in entries {
+            last.insert(key, entry);
+        }
+        let n = last.len();
+        let (mut keys, mut kinds, mut frameworks, mut names) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        let (mut values, mut sizes, mut stored, mut created, mut expires) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
+        for (key, entry) in last {
+            let segments: Vec<&str> = key.segments().collect();
+            keys.push(key.as_str());
+            kinds.push(segments[0]);
+            // `kind:framework:name`; two-segment keys have neither.
+            frameworks.push((segments.len() >= 3).then(|| segments[1]));
+            names.push((segments.len() >= 3).then(|| segments[segments.len() - 1]));
+            values.push(entry.value.as_ref());
+            let size = entry.value.len() as i64;
+            sizes.push(size);
+            stored.push(size + key.as_str().len() as i64 + ROW_OVERHEAD);
+            created.push(entry.meta.created_ms as i64);
+            expires.push(entry.meta.expires_ms.map(|e| e as i64));
+        }
+        self.client
+            .execute(
+                &self.statements.put_many,
+                &[
+                    &keys,
+                    &kinds,
+                    &frameworks,
+                    &names,
+                    &values,
+                    &sizes,
+                    &stored,
+                    &created,
+                    &expires,
+                ],
+            )
+            .await
+    }
+
+    pub async fn delete_many(&self, keys: &[Key]) -> DbResult<u64> {
+        let keys: Vec<&str> = keys.iter().map(Key::as_str).collect();
+        self.client
+            .execute(&self.statements.delete_many, &[&keys])
+            .await
+    }
+
+    pub async fn peek(&self, key: &Key) -> DbResult<Option<EntryMeta>> {
+        let row = self
+            .client
+            .query_opt(&self.statements.peek, &[&key.as_str()])
+            .await?;
+        Ok(row.map(|row| entry(&row).meta))
+    }
+
+    pub async fn touch(&self, key: &Key, expires_ms: Option<u64>) -> DbResult<bool> {
+        let expires = expires_ms.map(|e| e as i64);
+        let n = self
+            .client
+            .execute(&self.statements.touch, &[&key.as_str(), &expires])
+            .await?;
+        Ok(n > 0)
+    }
+
+    pub async fn keys(&self, like: &str) -> DbResult<Vec<Key>> {
+        let rows = self.client.query(&self.statements.keys, &[&like]).await?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| Key::parse(row.get(0)).ok())
+            .collect())
+    }
+
+    pub async fn clear(&self) -> DbResult<u64> {
+        self.client.execute("DELETE FROM entries", &[]).await
+    }
+
+    /// Applies a batch of reads' access tracking in one statement.
+    pub async fn accessed(&self, batch: &[(String, i64, i64)]) -> DbResult<u64> {
+        let keys: Vec<&str> = batch.iter().map(|(k, _, _)| k.as_str()).collect();
+        let ats: Vec<i64> = batch.iter().map(|(_, at, _)| *at).collect();
+        let counts: Vec<i64> = batch.iter().map(|(_, _, n)| *n).collect();
+        self.client
+            .execute(&self.statements.accessed, &[&keys, &ats, &counts])
+            .await
+    }
+
+    /// Rows, stored bytes and creation range per kind.
+    pub async fn kind_stats(&self) -> DbResult<(Vec<KindStats>, Option<u64>, Option<u64>)> {
+        let rows = self
+            .client
+            .query(
+                "SELECT kind, count(*), coalesce(sum(stored_bytes), 0)::int8,
+                        min(created_at), max(created_at)
+                 FROM entries GROUP BY kind ORDER BY kind",
+                &[],
+            )
+            .await?;
+        let mut oldest: Option<u64> = None;
+        let mut newest: Option<u64> = None;
+        let kinds = rows
+            .iter()
+            .map(|row| {
+                let min: i64 = row.get(3);
+                let max: i64 = row.get(4);
+                oldest = Some(oldest.map_or(min as u64, |o| o.min(min as u64)));
+                newest = Some(newest.map_or(max as u64, |n| n.max(max as u64)));
+                KindStats {
+                    kind: row.get(0),
+                    rows: row.get::<_, i64>(1) as u64,
+                    bytes: row.get::<_, i64>(2) as u64,
+                }
+            })
+            .collect();
+        Ok((kinds, oldest, newest))
+    }
+
+    /// Deletes rows expired before `stale_before_ms`.
+    pub async fn delete_stale(&self, stale_before_ms: u64) -> DbResult<u64> {
+        self.client
+            .execute(
+                "DELETE FROM entries WHERE expires_at IS NOT NULL AND expires_at < $1",
+                &[&(stale_before_ms as i64)],
+            )
+            .await
+    }
+
+    /// Deletes least recently used rows until the stored bytes fit `budget`.
+    pub async fn evict_to(&self, budget: u64) -> DbResult<u64> {
+        self.client
+            .execute(
+                "DELETE FROM entries WHERE key IN (
+                     SELECT key FROM (
+                         SELECT key, sum(stored_bytes) OVER (ORDER BY last_access DESC, key)
+                                AS running
+                         FROM entries) ranked
+                     WHERE running > $1)",
+                &[&(budget as i64)],
+            )
+            .await
+    }
+
+    /// Waits for the connection to end, then stops the embedded server (if any).
+    pub async fn close(mut self) {
+        let backend = self.backend.take();
+        drop(self);
+        if let Some(backend) = backend {
+            backend.close().await;
+        }
+    }
+}
+
+fn entry(row: &Row) -> Entry {
+    let value: Vec<u8> = row.get(1);
+    Entry {
+        value: Bytes::from(value),
+        meta: EntryMeta {
+            size: row.get::<_, i64>(2) as u64,
+            created_ms: row.get::<_, i64>(3) as u64,
+            expires_ms: row.get::<_, Option<i64>>(4).map(|e| e as u64),
+            last_access_ms: row.get::<_, i64>(5) as u64,
+            access_count: row.get::<_, i64>(6) as u64,
+        },
+    }
+}

@@ -1,0 +1,116 @@
+//! The public face of L2: the [`Tier`] contract plus migrations and maintenance.
+
+use std::time::Duration;
+
+use futures::FutureExt;
+
+use super::actor::ToDatabase;
+use crate::glob::Glob;
+use crate::key::Key;
+use crate::protocol::{MaintenanceReport, MigrateAction, MigrationInfo, TierName, TierStats};
+use crate::supervisor::{CallError, Slot};
+use crate::tier::{Entry, EntryMeta, Tier, TierError, TierFuture};
+
+#[derive(Clone)]
+pub struct DatabaseHandle {
+    slot: Slot<ToDatabase>,
+    timeout: Duration,
+}
+
+fn tier_error(e: CallError) -> TierError {
+    let tier = TierName::Database.label();
+    match e {
+        CallError::NotRunning(_) => TierError::Unavailable {
+            tier,
+            reason: "restarting".into(),
+        },
+        CallError::Timeout(_, after) => TierError::Timeout { tier, after },
+    }
+}
+
+impl DatabaseHandle {
+    pub(crate) fn new(slot: Slot<ToDatabase>, timeout: Duration) -> DatabaseHandle {
+        DatabaseHandle { slot, timeout }
+    }
+
+    fn ask<T: Send + 'static>(
+        &self,
+        build: impl FnOnce(ractor::RpcReplyPort<Result<T, TierError>>) -> ToDatabase + Send + 'static,
+    ) -> TierFuture<T> {
+        let slot = self.slot.clone();
+        let timeout = self.timeout;
+        async move { slot.call(build, timeout).await.map_err(tier_error)? }.boxed()
+    }
+
+    pub async fn migrate(&self, action: MigrateAction) -> Result<Vec<MigrationInfo>, String> {
+        self.slot
+            .call(|reply| ToDatabase::Migrate(action, reply), self.timeout)
+            .await
+            .map_err(|e| e.to_string())?
+    }
+
+    pub async fn maintenance(&self) -> Result<MaintenanceReport, String> {
+        self.slot
+            .call(ToDatabase::Maintenance, self.timeout)
+            .await
+            .map_err(|e| e.to_string())?
+    }
+
+    #[cfg(test)]
+    pub(crate) fn inject_panic(&self) {
+        let _ = self.slot.cast(ToDatabase::Panic);
+    }
+}
+
+impl Tier for DatabaseHandle {
+    fn name(&self) -> TierName {
+        TierName::Database
+    }
+
+    fn persistent(&self) -> bool {
+        true
+    }
+
+    fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Option<Entry>>> {
+        self.ask(|reply| ToDatabase::GetMany(keys, reply))
+    }
+
+    fn put_many(&self, entries: Vec<(Key, Entry)>) -> TierFuture<()> {
+        self.ask(|reply| ToDatabase::PutMany(entries, reply))
+    }
+
+    fn delete_many(&self, keys: Vec<Key>) -> TierFuture<u64> {
+        self.ask(|reply| ToDatabase::DeleteMany(keys, reply))
+    }
+
+    fn peek(&self, key: Key) -> TierFuture<Option<EntryMeta>> {
+        self.ask(|reply| ToDatabase::Peek(key, reply))
+    }
+
+    fn touch(&self, key: Key, expires_ms: Option<u64>) -> TierFuture<bool> {
+        self.ask(move |reply| ToDatabase::Touch(key, expires_ms, reply))
+    }
+
+    fn keys(&self, glob: Glob) -> TierFuture<Vec<Key>> {
+        self.ask(|reply| ToDatabase::Keys(glob, reply))
+    }
+
+    fn clear(&self) -> TierFuture<u64> {
+        self.ask(ToDatabase::Clear)
+    }
+
+    fn stats(&self) -> TierFuture<TierStats> {
+        let slot = self.slot.clone();
+        let timeout = self.timeout;
+        async move {
+            slot.call(ToDatabase::Stats, timeout)
+                .await
+                .map_err(tier_error)
+        }
+        .boxed()
+    }
+
+    fn ping(&self) -> TierFuture<()> {
+        self.ask(ToDatabase::Ping)
+    }
+}

@@ -1,0 +1,157 @@
+//! Schema migrations: numbered SQL files in `migrations/`, embedded in the binary, each applied
+//! or reverted in one transaction and recorded in `schema_migrations`.
+
+use tokio_postgres::Client;
+
+use crate::protocol::{MigrateAction, MigrationInfo};
+use crate::tier::unix_ms;
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub up: &'static str,
+    pub down: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "entries",
+    up: include_str!("../../migrations/0001_entries.up.sql"),
+    down: include_str!("../../migrations/0001_entries.down.sql"),
+}];
+
+const TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+pub async fn status(client: &Client) -> Result<Vec<MigrationInfo>, tokio_postgres::Error> {
+    // Checked first: CREATE ... IF NOT EXISTS would log a notice on every open.
+    let exists: bool = client
+        .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
+        .await?
+        .get(0);
+    if !exists {
+        client.batch_execute(TABLE).await?;
+    }
+    let rows = client
+        .query("SELECT version, applied_at FROM schema_migrations", &[])
+        .await?;
+    let applied: Vec<(i64, i64)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    Ok(MIGRATIONS
+        .iter()
+        .map(|m| MigrationInfo {
+            version: m.version,
+            name: m.name.into(),
+            applied_ms: applied
+                .iter()
+                .find(|(v, _)| *v == m.version)
+                .map(|(_, at)| *at as u64),
+        })
+        .collect())
+}
+
+/// Runs `sql` and its bookkeeping as one transaction; on failure rolls back and says which
+/// migration failed.
+async fn transaction(client: &Client, sql: String, what: &str) -> Result<(), String> {
+    // One simple-protocol message: nothing else on the connection interleaves with it.
+    if let Err(e) = client
+        .batch_execute(&format!("BEGIN;\n{sql}\nCOMMIT;"))
+        .await
+    {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(format!("{what} failed: {}", db_error(&e)));
+    }
+    Ok(())
+}
+
+pub async fn run(client: &Client, action: MigrateAction) -> Result<Vec<MigrationInfo>, String> {
+    let current = status(client).await.map_err(|e| db_error(&e))?;
+    match action {
+        MigrateAction::Status => {}
+        MigrateAction::Up(limit) => {
+            let pending = MIGRATIONS
+                .iter()
+                .filter(|m| {
+                    !current
+                        .iter()
+                        .any(|c| c.version == m.version && c.applied_ms.is_some())
+                })
+                .take(limit.map_or(usize::MAX, |n| n as usize));
+            for m in pending {
+                let sql = format!(
+                    "{}\nINSERT INTO schema_migrations VALUES ({}, '{}', {});",
+                    m.up,
+                    m.version,
+                    m.name,
+                    unix_ms()
+                );
+                transaction(
+                    client,
+                    sql,
+                    &format!("migration {} ({}) up", m.version, m.name),
+                )
+                .await?;
+                tracing::info!(version = m.version, name = m.name, "migration applied");
+            }
+        }
+        MigrateAction::Down(count) => {
+            let mut applied: Vec<&Migration> = MIGRATIONS
+                .iter()
+                .filter(|m| {
+                    current
+                        .iter()
+                        .any(|c| c.version == m.version && c.applied_ms.is_some())
+                })
+                .collect();
+            applied.reverse();
+            for m in applied.into_iter().take(count as usize) {
+                let sql = format!(
+                    "{}\nDELETE FROM schema_migrations WHERE version = {};",
+                    m.down, m.version
+                );
+                transaction(
+                    client,
+                    sql,
+                    &format!("migration {} ({}) down", m.version, m.name),
+                )
+                .await?;
+                tracing::warn!(version = m.version, name = m.name, "migration reverted");
+            }
+        }
+    }
+    status(client).await.map_err(|e| db_error(&e))
+}
+
+/// The server's own message when there is one (tokio-postgres' Display hides it).
+pub fn db_error(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.severity(), db.message()),
+        None => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_embedded_once_in_order() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let expected: Vec<String> = MIGRATIONS
+            .iter()
+            .flat_map(|m| {
+                [
+                    format!("{:04}_{}.down.sql", m.version, m.name),
+                    format!("{:04}_{}.up.sql", m.version, m.name),
+                ]
+            })
+            .collect();
+        assert_eq!(files, expected);
+        assert!(MIGRATIONS.windows(2).all(|w| w[0].version < w[1].version));
+    }
+}

@@ -1,0 +1,14 @@
+//! L2: the persistent tier on embedded Postgres (PGlite).
+
+mod access;
+mod actor;
+mod backend;
+mod db;
+mod handle;
+mod migrate;
+#[cfg(test)]
+mod tests;
+
+pub(crate) use actor::{DatabaseArgs, DatabaseTier, ToDatabase};
+pub use handle::DatabaseHandle;
+pub use migrate::MIGRATIONS;
