@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{Cmd, fail};
-use crate::client::Client;
-use crate::config::{self, Overrides};
-use crate::protocol::{EntryInfo, Request, Response, Stats};
+use super::{Cmd, MigrateCmd, fail};
+use crate::client::{Client, ClientError};
+use crate::config::{self, Config, Overrides};
+use crate::database::offline;
+use crate::protocol::{EntryInfo, MigrateAction, Request, Response, Stats};
 
 /// Generous: a `stats` or a large `keys` on a busy daemon is still quick, and a hang is not.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -30,10 +31,13 @@ pub fn run(command: Cmd, overrides: Overrides, env: Vec<(String, String)>) -> Ex
         Ok(runtime) => runtime,
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
     };
-    let socket = loaded.config.socket;
+    let socket = loaded.config.socket.clone();
     runtime.block_on(async move {
         if let Cmd::Bench(args) = command {
             return super::bench::run(&socket, args).await;
+        }
+        if let Some(request) = database_request(&command) {
+            return database_command(&loaded.config, request).await;
         }
         let request = match request_for(&command) {
             Ok(request) => request,
@@ -70,9 +74,11 @@ fn request_for(command: &Cmd) -> Result<Request, String> {
             pattern: pattern.clone(),
         },
         Cmd::Stats { .. } => Request::Stats,
-        Cmd::Daemon { .. } | Cmd::Config | Cmd::Bench(_) => {
-            unreachable!("handled before a request is built")
-        }
+        Cmd::Daemon { .. }
+        | Cmd::Config
+        | Cmd::Bench(_)
+        | Cmd::Migrate { .. }
+        | Cmd::Maintenance => unreachable!("handled before a request is built"),
     })
 }
 
@@ -137,10 +143,72 @@ fn print_response(command: &Cmd, response: Response) -> ExitCode {
     }
 }
 
+fn database_request(command: &Cmd) -> Option<Request> {
+    match command {
+        Cmd::Migrate { action } => Some(Request::Migrate(match action {
+            MigrateCmd::Status => MigrateAction::Status,
+            MigrateCmd::Up { n } => MigrateAction::Up(*n),
+            MigrateCmd::Down { n } => MigrateAction::Down(n.unwrap_or(1)),
+        })),
+        Cmd::Maintenance => Some(Request::Maintenance),
+        _ => None,
+    }
+}
+
+/// Through the daemon when one runs; otherwise on the data dir directly.
+async fn database_command(config: &Config, request: Request) -> ExitCode {
+    let response = match Client::connect(&config.socket, TIMEOUT).await {
+        Ok(mut client) => match client.request(&request).await {
+            Ok(response) => response,
+            Err(e) => return fail(&e.to_string()),
+        },
+        Err(ClientError::NoDaemon(_)) => {
+            eprintln!("no daemon running; opening {} directly", config.data_dir.display());
+            let result = match request {
+                Request::Migrate(action) => offline::migrate(&config.l2, &config.data_dir, action)
+                    .await
+                    .map(Response::Migrations),
+                _ => offline::maintenance(&config.l2, &config.data_dir)
+                    .await
+                    .map(Response::Maintenance),
+            };
+            match result {
+                Ok(response) => response,
+                Err(e) => return fail(&e),
+            }
+        }
+        Err(e) => return fail(&e.to_string()),
+    };
+    match response {
+        Response::Migrations(list) => {
+            for m in list {
+                let state = match m.applied_ms {
+                    Some(at) => format!("applied {}", humantime::format_rfc3339_seconds(
+                        std::time::UNIX_EPOCH + Duration::from_millis(at),
+                    )),
+                    None => "pending".to_owned(),
+                };
+                println!("{:04} {:<24} {state}", m.version, m.name);
+            }
+            ExitCode::SUCCESS
+        }
+        Response::Maintenance(r) => {
+            println!(
+                "deleted {} stale, evicted {}; {} rows, {} bytes stored; took {:?}",
+                r.stale_deleted, r.evicted, r.rows, r.bytes, r.took
+            );
+            ExitCode::SUCCESS
+        }
+        Response::Error(e) => fail(&e.message),
+        other => fail(&format!("unexpected answer from the daemon: {other:?}")),
+    }
+}
+
 fn describe(key: &str, info: &EntryInfo) -> String {
     let now = crate::tier::unix_ms();
     let age = Duration::from_millis(now.saturating_sub(info.created_ms) / 1000 * 1000);
     let ttl = match info.ttl_remaining {
+        _ if info.stale => "expired (a stale copy: nothing fresher could be had)".into(),
         Some(d) => humantime::format_duration(Duration::from_secs(d.as_secs())).to_string(),
         None => "never expires".into(),
     };
@@ -182,11 +250,12 @@ pub fn stats_table(stats: &Stats) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "router:      {} commands, answered by [{}], {} misses, {} promotions",
+        "router:      {} commands, answered by [{}], {} misses, {} promotions, {} stale answers",
         stats.router.commands,
         answered.join(", "),
         stats.router.misses,
-        stats.router.promotions
+        stats.router.promotions,
+        stats.router.stale_answers
     );
     let restarts: Vec<String> = stats
         .restarts
@@ -213,6 +282,12 @@ pub fn stats_table(stats: &Stats) -> String {
             t.evictions,
             t.expirations
         );
+    }
+    for t in stats.tiers.iter().filter(|t| !t.kinds.is_empty()) {
+        let _ = writeln!(out, "\n{} by kind:", t.tier.label());
+        for k in &t.kinds {
+            let _ = writeln!(out, "  {:<12} {:>9} rows {:>12} bytes", k.kind, k.rows, k.bytes);
+        }
     }
     out
 }

@@ -65,8 +65,25 @@ pub enum Cmd {
     },
     /// Print the effective configuration and where each value came from
     Config,
+    /// L2 schema migrations (through the daemon, or on the data dir when none runs)
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateCmd,
+    },
+    /// L2 maintenance now: delete long-stale rows, evict to l2.max_bytes
+    Maintenance,
     /// Measure request latency and throughput against a running daemon
     Bench(bench::BenchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCmd {
+    /// List migrations and whether each is applied
+    Status,
+    /// Apply pending migrations (all, or the next N)
+    Up { n: Option<u32> },
+    /// Revert the newest N applied migrations (default 1)
+    Down { n: Option<u32> },
 }
 
 pub fn main() -> ExitCode {

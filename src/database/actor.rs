@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use super::db::Db;
 use super::migrate::{self, db_error};
-use super::{access::AccessBatch, backend};
+use super::access::AccessBatch;
 use crate::config::L2Config;
 use crate::daemon::DataDirLock;
 use crate::glob::Glob;
@@ -384,23 +384,13 @@ async fn open(
             *held = Some(DataDirLock::acquire(&data_dir).map_err(|e| e.to_string())?);
         }
     }
-    let (backend, pg) = backend::open(&data_dir.join("pglite"), &config.shared_buffers).await?;
-    let (client, connection) = pg
-        .connect(tokio_postgres::NoTls)
-        .await
-        .map_err(|e| format!("cannot connect to the embedded database: {e}"))?;
+    let (db, end) = Db::open(config, &data_dir).await?;
     let watcher = myself.clone();
     tokio::spawn(async move {
-        let reason = match connection.await {
-            Ok(()) => "closed".to_owned(),
-            Err(e) => e.to_string(),
-        };
+        let reason = end.await;
         let _ = watcher.send_message(ToDatabase::ConnectionLost(generation, reason));
     });
-    migrate::run(&client, MigrateAction::Up(None)).await?;
-    Db::prepare(client, Some(backend))
-        .await
-        .map_err(|e| db_error(&e))
+    Ok(db)
 }
 
 fn opened(
@@ -440,13 +430,13 @@ fn schedule_reopen(myself: &ActorRef<ToDatabase>, state: &mut DatabaseState) {
 }
 
 fn flush_access(state: &mut DatabaseState) {
+    if state.access.is_empty() {
+        return;
+    }
     let Some(db) = open_db(state) else {
         return;
     };
     let batch = state.access.take();
-    if batch.is_empty() {
-        return;
-    }
     tokio::spawn(async move {
         if let Err(e) = db.accessed(&batch).await {
             tracing::warn!(error = %db_error(&e), "L2 access tracking not written");
@@ -454,7 +444,7 @@ fn flush_access(state: &mut DatabaseState) {
     });
 }
 
-async fn maintenance(
+pub(super) async fn maintenance(
     db: &Db,
     config: &L2Config,
     access: Vec<(String, i64, i64)>,

@@ -8,7 +8,11 @@ use std::collections::HashMap;
 use bytes::Bytes;
 use tokio_postgres::{Client, Row, Statement};
 
-use super::backend::Backend;
+use std::path::Path;
+
+use super::backend::{self, Backend};
+use crate::config::L2Config;
+use crate::protocol::MigrateAction;
 use crate::key::Key;
 use crate::protocol::KindStats;
 use crate::tier::{Entry, EntryMeta};
@@ -37,7 +41,40 @@ struct Statements {
 
 pub type DbResult<T> = Result<T, tokio_postgres::Error>;
 
+/// Resolves with the reason when the connection to the database ends.
+pub type ConnectionEnd = std::pin::Pin<Box<dyn Future<Output = String> + Send>>;
+
 impl Db {
+    /// Starts the embedded database in `data_dir/pglite`, connects, applies pending migrations
+    /// and prepares statements. The caller drives the returned connection future.
+    pub async fn open(
+        config: &L2Config,
+        data_dir: &Path,
+    ) -> Result<(Db, ConnectionEnd), String> {
+        let (backend, pg) = backend::open(&data_dir.join("pglite"), &config.shared_buffers).await?;
+        let (client, connection) = pg
+            .connect(tokio_postgres::NoTls)
+            .await
+            .map_err(|e| format!("cannot connect to the embedded database: {e}"))?;
+        // Driven by a task of its own, so the connection runs whether or not anyone awaits
+        // its end.
+        let (end_tx, end_rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let reason = match connection.await {
+                Ok(()) => "closed".to_owned(),
+                Err(e) => e.to_string(),
+            };
+            let _ = end_tx.send(reason);
+        });
+        let end: ConnectionEnd =
+            Box::pin(async move { end_rx.await.unwrap_or_else(|_| "dropped".to_owned()) });
+        super::migrate::run(&client, MigrateAction::Up(None)).await?;
+        let db = Db::prepare(client, Some(backend))
+            .await
+            .map_err(|e| super::migrate::db_error(&e))?;
+        Ok((db, end))
+    }
+
     pub async fn prepare(client: Client, backend: Option<Backend>) -> DbResult<Db> {
         let statements = Statements {
             get_many: client
@@ -249,7 +286,7 @@ impl Db {
                          SELECT key, sum(stored_bytes) OVER (ORDER BY last_access DESC, key)
                                 AS running
                          FROM entries) ranked
-                     WHERE running > $1)",
+                     WHERE running > $1::int8)",
                 &[&(budget as i64)],
             )
             .await

@@ -6,6 +6,7 @@ mod backend;
 mod db;
 mod handle;
 mod migrate;
+pub mod offline;
 #[cfg(test)]
 mod tests;
 

@@ -1,0 +1,38 @@
+//! `migrate` and `maintenance` with no daemon running: open the data dir directly (taking the
+//! daemon's lock, so a daemon started meanwhile waits its turn), do the one job, close.
+
+use std::path::Path;
+
+use super::actor::maintenance as run_maintenance;
+use super::db::Db;
+use super::migrate;
+use crate::config::L2Config;
+use crate::daemon::DataDirLock;
+use crate::protocol::{MaintenanceReport, MigrateAction, MigrationInfo};
+
+async fn with_db<T>(
+    config: &L2Config,
+    data_dir: &Path,
+    job: impl AsyncFnOnce(&Db) -> Result<T, String>,
+) -> Result<T, String> {
+    let _lock = DataDirLock::acquire(data_dir).map_err(|e| e.to_string())?;
+    let (db, _end) = Db::open(config, data_dir).await?;
+    let result = job(&db).await;
+    db.close().await;
+    result
+}
+
+pub async fn migrate(
+    config: &L2Config,
+    data_dir: &Path,
+    action: MigrateAction,
+) -> Result<Vec<MigrationInfo>, String> {
+    with_db(config, data_dir, async |db| migrate::run(&db.client, action).await).await
+}
+
+pub async fn maintenance(config: &L2Config, data_dir: &Path) -> Result<MaintenanceReport, String> {
+    with_db(config, data_dir, async |db| {
+        run_maintenance(db, config, Vec::new()).await
+    })
+    .await
+}
