@@ -69,6 +69,7 @@ enum Phase {
 /// Writes held while opening, at most; more are answered unavailable at once.
 const MAX_WAITING: usize = 1024;
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
+const RETRY_WHILE_OPENING: Duration = Duration::from_millis(100);
 const LABEL: &str = "L2 database";
 
 pub struct DatabaseTier;
@@ -199,6 +200,16 @@ impl Actor for DatabaseTier {
                         }
                     });
                 }
+            }
+            // Operator commands wait for an opening database (bounded by the caller's
+            // deadline) rather than fail; a database that is down answers at once.
+            ToDatabase::Maintenance(reply) if matches!(state.phase, Phase::Opening { .. }) => {
+                let _ = myself.send_after(RETRY_WHILE_OPENING, || ToDatabase::Maintenance(reply));
+            }
+            ToDatabase::Migrate(action, reply) if matches!(state.phase, Phase::Opening { .. }) => {
+                let _ = myself.send_after(RETRY_WHILE_OPENING, move || {
+                    ToDatabase::Migrate(action, reply)
+                });
             }
             ToDatabase::Maintenance(reply) => match open_db(state) {
                 Some(db) => {

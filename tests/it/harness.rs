@@ -91,6 +91,11 @@ impl TestDaemon {
 
     /// Starts `command` without waiting for the daemon to be ready.
     pub fn launch(mut self, command: &mut Command) -> TestDaemon {
+        self.start_child(command);
+        self
+    }
+
+    fn start_child(&mut self, command: &mut Command) {
         let log = fs::File::create(&self.log).unwrap();
         let child = command
             .stdin(Stdio::null())
@@ -99,7 +104,15 @@ impl TestDaemon {
             .spawn()
             .expect("spawn shadcache daemon");
         self.child = Some(child);
-        self
+    }
+
+    /// `kill -9`, then the same daemon again on the same socket and data dir.
+    pub fn kill_and_restart(&mut self) {
+        self.signal(libc::SIGKILL);
+        self.wait_exit(Duration::from_secs(10));
+        let mut command = self.daemon_command();
+        self.start_child(&mut command);
+        self.wait_ready();
     }
 
     pub fn wait_ready(&mut self) {

@@ -2,6 +2,7 @@
 
 mod cli;
 mod harness;
+mod l2;
 mod lifecycle;
 mod protocol;
 mod systemd;
