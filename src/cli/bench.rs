@@ -26,6 +26,17 @@ pub struct BenchArgs {
     /// Bytes per value
     #[arg(long, default_value_t = 2_300)]
     value_size: usize,
+    /// What each request does
+    #[arg(long, value_enum, default_value_t = Op::Get)]
+    op: Op,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Op {
+    /// Read a key of the set (filled first)
+    Get,
+    /// Overwrite a key of the set
+    Set,
 }
 
 pub async fn run(socket: &Path, args: BenchArgs) -> ExitCode {
@@ -55,7 +66,8 @@ pub async fn run(socket: &Path, args: BenchArgs) -> ExitCode {
     let mut workers = Vec::new();
     for worker in 0..args.clients {
         let socket = socket.to_owned();
-        let (requests, keys) = (args.requests, args.keys);
+        let (requests, keys, op) = (args.requests, args.keys, args.op);
+        let value = value.clone();
         workers.push(tokio::spawn(async move {
             let mut client = Client::connect(&socket, timeout).await?;
             let mut latencies = Vec::with_capacity(requests);
@@ -66,10 +78,18 @@ pub async fn run(socket: &Path, args: BenchArgs) -> ExitCode {
                 state ^= state >> 7;
                 state ^= state << 17;
                 let key = format!("bench:key-{}", state as usize % keys);
+                let request = match op {
+                    Op::Get => Request::Get { key },
+                    Op::Set => Request::Set {
+                        key,
+                        value: value.clone(),
+                        ttl: None,
+                    },
+                };
                 let sent = Instant::now();
-                let response = client.request(&Request::Get { key }).await?;
+                let response = client.request(&request).await?;
                 latencies.push(sent.elapsed());
-                if !matches!(response, Response::Value(Some(_))) {
+                if !matches!(response, Response::Value(Some(_)) | Response::Stored(_)) {
                     return Err(crate::client::ClientError::Closed);
                 }
             }
@@ -91,8 +111,8 @@ pub async fn run(socket: &Path, args: BenchArgs) -> ExitCode {
         all[i].as_secs_f64() * 1e6
     };
     println!(
-        "gets: {} clients x {} requests, {} keys of {} bytes",
-        args.clients, args.requests, args.keys, args.value_size
+        "{:?}: {} clients x {} requests, {} keys of {} bytes",
+        args.op, args.clients, args.requests, args.keys, args.value_size
     );
     println!(
         "throughput: {:.0} req/s over {:.2} s",

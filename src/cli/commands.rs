@@ -163,7 +163,10 @@ async fn database_command(config: &Config, request: Request) -> ExitCode {
             Err(e) => return fail(&e.to_string()),
         },
         Err(ClientError::NoDaemon(_)) => {
-            eprintln!("no daemon running; opening {} directly", config.data_dir.display());
+            eprintln!(
+                "no daemon running; opening {} directly",
+                config.data_dir.display()
+            );
             let result = match request {
                 Request::Migrate(action) => offline::migrate(&config.l2, &config.data_dir, action)
                     .await
@@ -183,9 +186,12 @@ async fn database_command(config: &Config, request: Request) -> ExitCode {
         Response::Migrations(list) => {
             for m in list {
                 let state = match m.applied_ms {
-                    Some(at) => format!("applied {}", humantime::format_rfc3339_seconds(
-                        std::time::UNIX_EPOCH + Duration::from_millis(at),
-                    )),
+                    Some(at) => format!(
+                        "applied {}",
+                        humantime::format_rfc3339_seconds(
+                            std::time::UNIX_EPOCH + Duration::from_millis(at),
+                        )
+                    ),
                     None => "pending".to_owned(),
                 };
                 println!("{:04} {:<24} {state}", m.version, m.name);
@@ -286,7 +292,11 @@ pub fn stats_table(stats: &Stats) -> String {
     for t in stats.tiers.iter().filter(|t| !t.kinds.is_empty()) {
         let _ = writeln!(out, "\n{} by kind:", t.tier.label());
         for k in &t.kinds {
-            let _ = writeln!(out, "  {:<12} {:>9} rows {:>12} bytes", k.kind, k.rows, k.bytes);
+            let _ = writeln!(
+                out,
+                "  {:<12} {:>9} rows {:>12} bytes",
+                k.kind, k.rows, k.bytes
+            );
         }
     }
     out

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::size::ByteSize;
+use crate::database::SyncMode;
 
 /// The largest frame the codec will ever accept, whatever `daemon.max_frame_size` says.
 pub const MAX_FRAME_CEILING: ByteSize = ByteSize::mib(64);
@@ -116,6 +117,11 @@ pub struct L2Config {
     /// How often reads' access tracking (last access, count) is written, batched.
     #[serde(with = "humantime_serde")]
     pub access_flush_interval: Duration,
+    /// `off`, `interval` or `always`: when the host syncs the data dir to disk (the embedded
+    /// database itself never does). See README, "Durability".
+    pub sync: SyncMode,
+    #[serde(with = "humantime_serde")]
+    pub sync_interval: Duration,
 }
 
 impl Default for L2Config {
@@ -128,6 +134,8 @@ impl Default for L2Config {
             open_wait: Duration::from_secs(5),
             shared_buffers: "16MB".into(),
             access_flush_interval: Duration::from_secs(1),
+            sync: SyncMode::Interval,
+            sync_interval: Duration::from_secs(1),
         }
     }
 }
@@ -214,6 +222,7 @@ impl Config {
             ("l1.sweep_interval", self.l1.sweep_interval),
             ("l2.maintenance_interval", self.l2.maintenance_interval),
             ("l2.access_flush_interval", self.l2.access_flush_interval),
+            ("l2.sync_interval", self.l2.sync_interval),
             ("ttl.default", self.ttl.default),
         ];
         for (key, value) in durations {

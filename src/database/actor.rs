@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::task::JoinHandle;
 
-use super::db::Db;
-use super::migrate::{self, db_error};
 use super::access::AccessBatch;
+use super::db::Db;
+use super::durability::{self, SyncMode};
+use super::migrate::{self, db_error};
 use crate::config::L2Config;
 use crate::daemon::DataDirLock;
 use crate::glob::Glob;
@@ -47,6 +48,7 @@ pub enum ToDatabase {
     ExpireWaiting,
     FlushAccess,
     MaintenanceTick,
+    SyncTick,
     /// From query tasks: keys read (for access tracking) and outcomes (for stats).
     Accessed {
         keys: Vec<Key>,
@@ -90,6 +92,8 @@ pub struct DatabaseState {
     hits: u64,
     misses: u64,
     errors: u64,
+    /// Written since the last host sync (`l2.sync = interval`).
+    dirty: bool,
     timers: Vec<JoinHandle<()>>,
 }
 
@@ -103,7 +107,7 @@ impl Actor for DatabaseTier {
         myself: ActorRef<ToDatabase>,
         args: DatabaseArgs,
     ) -> Result<DatabaseState, ActorProcessingErr> {
-        let timers = vec![
+        let mut timers = vec![
             myself.send_interval(args.config.access_flush_interval, || {
                 ToDatabase::FlushAccess
             }),
@@ -111,6 +115,9 @@ impl Actor for DatabaseTier {
                 ToDatabase::MaintenanceTick
             }),
         ];
+        if args.config.sync == SyncMode::Interval {
+            timers.push(myself.send_interval(args.config.sync_interval, || ToDatabase::SyncTick));
+        }
         let mut state = DatabaseState {
             args,
             phase: Phase::Opening {
@@ -122,6 +129,7 @@ impl Actor for DatabaseTier {
             hits: 0,
             misses: 0,
             errors: 0,
+            dirty: false,
             timers,
         };
         start_open(&myself, &mut state);
@@ -188,6 +196,17 @@ impl Actor for DatabaseTier {
                 }
             }
             ToDatabase::FlushAccess => flush_access(state),
+            ToDatabase::SyncTick => {
+                if state.dirty && open_db(state).is_some() {
+                    state.dirty = false;
+                    let dir = state.args.data_dir.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = durability::sync(dir).await {
+                            tracing::warn!(error = %e, "L2 host sync failed");
+                        }
+                    });
+                }
+            }
             ToDatabase::QueryFailed => state.errors += 1,
             ToDatabase::MaintenanceTick => {
                 if let Some(db) = open_db(state) {
@@ -246,7 +265,7 @@ impl Actor for DatabaseTier {
                 Phase::Opening { waiting } if waiting.len() < MAX_WAITING => {
                     waiting.push((entries, reply));
                 }
-                _ => query(&myself, state, reply, move |db| async move {
+                _ => write(&myself, state, reply, move |db| async move {
                     db.put_many(&entries).await.map(|_| ())
                 }),
             },
@@ -281,7 +300,7 @@ impl Actor for DatabaseTier {
                 });
             }
             ToDatabase::DeleteMany(keys, reply) => {
-                query(&myself, state, reply, move |db| async move {
+                write(&myself, state, reply, move |db| async move {
                     db.delete_many(&keys).await
                 })
             }
@@ -289,7 +308,7 @@ impl Actor for DatabaseTier {
                 db.peek(&key).await
             }),
             ToDatabase::Touch(key, expires, reply) => {
-                query(&myself, state, reply, move |db| async move {
+                write(&myself, state, reply, move |db| async move {
                     db.touch(&key, expires).await
                 })
             }
@@ -300,7 +319,7 @@ impl Actor for DatabaseTier {
                 })
             }
             ToDatabase::Clear(reply) => {
-                query(&myself, state, reply, |db| async move { db.clear().await })
+                write(&myself, state, reply, |db| async move { db.clear().await })
             }
             ToDatabase::Ping(reply) => query(&myself, state, reply, |db| async move {
                 db.client.simple_query("SELECT 1").await.map(|_| ())
@@ -351,6 +370,38 @@ where
             let _ = myself.send_message(ToDatabase::QueryFailed);
             unavailable(&db_error(&e))
         });
+        let _ = reply.send(result);
+    });
+}
+
+/// A query that changes data: marks the database dirty for the interval sync, and with
+/// `l2.sync = always` syncs the data dir before the write is acknowledged.
+fn write<T, F, Fut>(
+    myself: &ActorRef<ToDatabase>,
+    state: &mut DatabaseState,
+    reply: Reply<T>,
+    run: F,
+) where
+    T: Send + 'static,
+    F: FnOnce(Arc<Db>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, tokio_postgres::Error>> + Send,
+{
+    state.dirty = true;
+    if state.args.config.sync != SyncMode::Always {
+        return query(myself, state, reply, run);
+    }
+    let dir = state.args.data_dir.clone();
+    let (inner_tx, inner_rx) = ractor::concurrency::oneshot();
+    query(myself, state, inner_tx.into(), run);
+    tokio::spawn(async move {
+        let result = match inner_rx.await {
+            Ok(Ok(value)) => durability::sync(dir)
+                .await
+                .map(|()| value)
+                .map_err(|e| unavailable(&e)),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(unavailable("the write was dropped")),
+        };
         let _ = reply.send(result);
     });
 }
@@ -418,7 +469,7 @@ fn opened(
             state.attempt = 0;
             state.phase = Phase::Open(db);
             for (entries, reply) in waiting {
-                query(myself, state, reply, move |db| async move {
+                write(myself, state, reply, move |db| async move {
                     db.put_many(&entries).await.map(|_| ())
                 });
             }

@@ -12,9 +12,9 @@ use std::path::Path;
 
 use super::backend::{self, Backend};
 use crate::config::L2Config;
-use crate::protocol::MigrateAction;
 use crate::key::Key;
 use crate::protocol::KindStats;
+use crate::protocol::MigrateAction;
 use crate::tier::{Entry, EntryMeta};
 
 /// Per-row overhead charged to `l2.max_bytes` beyond key and value: tuple header, the primary
@@ -47,10 +47,7 @@ pub type ConnectionEnd = std::pin::Pin<Box<dyn Future<Output = String> + Send>>;
 impl Db {
     /// Starts the embedded database in `data_dir/pglite`, connects, applies pending migrations
     /// and prepares statements. The caller drives the returned connection future.
-    pub async fn open(
-        config: &L2Config,
-        data_dir: &Path,
-    ) -> Result<(Db, ConnectionEnd), String> {
+    pub async fn open(config: &L2Config, data_dir: &Path) -> Result<(Db, ConnectionEnd), String> {
         let (backend, pg) = backend::open(&data_dir.join("pglite"), &config.shared_buffers).await?;
         let (client, connection) = pg
             .connect(tokio_postgres::NoTls)

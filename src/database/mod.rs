@@ -4,6 +4,7 @@ mod access;
 mod actor;
 mod backend;
 mod db;
+mod durability;
 mod handle;
 mod migrate;
 pub mod offline;
@@ -11,5 +12,6 @@ pub mod offline;
 mod tests;
 
 pub(crate) use actor::{DatabaseArgs, DatabaseTier, ToDatabase};
+pub use durability::SyncMode;
 pub use handle::DatabaseHandle;
 pub use migrate::MIGRATIONS;

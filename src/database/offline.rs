@@ -27,7 +27,10 @@ pub async fn migrate(
     data_dir: &Path,
     action: MigrateAction,
 ) -> Result<Vec<MigrationInfo>, String> {
-    with_db(config, data_dir, async |db| migrate::run(&db.client, action).await).await
+    with_db(config, data_dir, async |db| {
+        migrate::run(&db.client, action).await
+    })
+    .await
 }
 
 pub async fn maintenance(config: &L2Config, data_dir: &Path) -> Result<MaintenanceReport, String> {

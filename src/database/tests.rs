@@ -19,7 +19,9 @@ fn config(dir: &std::path::Path) -> Config {
         data_dir: Some(dir.join("data")),
     };
     let home = std::env::var("HOME").unwrap_or_else(|_| "/tmp".into());
-    load(&overrides, [("HOME".to_string(), home)]).unwrap().config
+    load(&overrides, [("HOME".to_string(), home)])
+        .unwrap()
+        .config
 }
 
 async fn wait_until_open(actors: &Actors) {
@@ -51,7 +53,10 @@ async fn a_panicked_l2_is_restarted_and_reopens_its_data() {
     let actors = Actors::start(&config(dir.path()), None).await.unwrap();
     wait_until_open(&actors).await;
     assert_eq!(
-        actors.router.execute(set("component:react:button", "src", None)).await,
+        actors
+            .router
+            .execute(set("component:react:button", "src", None))
+            .await,
         Response::Stored(crate::protocol::Ack::Stored)
     );
     actors.database.as_ref().unwrap().inject_panic();
@@ -64,7 +69,11 @@ async fn a_panicked_l2_is_restarted_and_reopens_its_data() {
     }
     wait_until_open(&actors).await;
     actors.memory.clear().await.unwrap();
-    match actors.router.execute(Command::Get(key("component:react:button"))).await {
+    match actors
+        .router
+        .execute(Command::Get(key("component:react:button")))
+        .await
+    {
         Response::Value(Some(found)) => {
             assert_eq!(found.info.tier, TierName::Database);
             assert_eq!(found.value, Bytes::from_static(b"src"));
@@ -81,12 +90,20 @@ async fn expired_rows_are_kept_and_served_as_stale() {
     wait_until_open(&actors).await;
     actors
         .router
-        .execute(set("list:react:components", "old list", Some(Duration::from_millis(30))))
+        .execute(set(
+            "list:react:components",
+            "old list",
+            Some(Duration::from_millis(30)),
+        ))
         .await;
     tokio::time::sleep(Duration::from_millis(60)).await;
     // L1 drops its expired copy on read; L2 still has one and says it is stale.
     for _ in 0..2 {
-        match actors.router.execute(Command::Get(key("list:react:components"))).await {
+        match actors
+            .router
+            .execute(Command::Get(key("list:react:components")))
+            .await
+        {
             Response::Value(Some(found)) => {
                 assert!(found.info.stale);
                 assert_eq!(found.info.tier, TierName::Database);
@@ -123,7 +140,12 @@ async fn maintenance_deletes_long_stale_rows_and_evicts_to_the_budget() {
     let now = unix_ms();
     let value = Bytes::from(vec![b'x'; 1000]);
     let mut entries: Vec<(Key, Entry)> = (0..40)
-        .map(|i| (key(&format!("demo:react:d{i}")), Entry::new(value.clone(), now, None)))
+        .map(|i| {
+            (
+                key(&format!("demo:react:d{i}")),
+                Entry::new(value.clone(), now, None),
+            )
+        })
         .collect();
     entries.extend((0..5).map(|i| {
         (

@@ -55,14 +55,22 @@ async fn every_kind_survives_kill_9_and_is_served_from_l2() {
             value: Bytes::from(format!("value of {key}")),
             ttl: None,
         };
-        assert_eq!(client.request(&set).await.unwrap(), Response::Stored(Ack::Stored));
+        assert_eq!(
+            client.request(&set).await.unwrap(),
+            Response::Stored(Ack::Stored)
+        );
     }
     drop(client);
     let mut d = d;
     d.kill_and_restart();
     wait_l2_up(&d).await;
     for key in KINDS {
-        match d.request(Request::Get { key: key.to_string() }).await {
+        match d
+            .request(Request::Get {
+                key: key.to_string(),
+            })
+            .await
+        {
             Response::Value(Some(found)) => {
                 assert_eq!(found.value, Bytes::from(format!("value of {key}")));
                 assert_eq!(found.info.tier, TierName::Database, "{key}");
@@ -73,7 +81,11 @@ async fn every_kind_survives_kill_9_and_is_served_from_l2() {
     let Response::Stats(stats) = d.request(Request::Stats).await else {
         panic!()
     };
-    let l2 = stats.tiers.iter().find(|t| t.tier == TierName::Database).unwrap();
+    let l2 = stats
+        .tiers
+        .iter()
+        .find(|t| t.tier == TierName::Database)
+        .unwrap();
     assert_eq!(l2.entries, KINDS.len() as u64);
     assert!(l2.kinds.iter().any(|k| k.kind == "block" && k.rows == 1));
 }
@@ -121,13 +133,18 @@ async fn kill_9_during_writes_loses_no_acknowledged_write() {
         tokio::time::sleep(kill_after).await;
         d.kill_and_restart();
         let acked = writer.await.unwrap();
-        assert!(!acked.is_empty(), "round {round}: no write was acknowledged");
+        assert!(
+            !acked.is_empty(),
+            "round {round}: no write was acknowledged"
+        );
         acknowledged.extend(acked);
         wait_l2_up(&d).await;
         let mut client = d.client().await;
         for chunk in acknowledged.chunks(500) {
             let Response::Values(values) = client
-                .request(&Request::MGet { keys: chunk.to_vec() })
+                .request(&Request::MGet {
+                    keys: chunk.to_vec(),
+                })
                 .await
                 .unwrap()
             else {
@@ -139,6 +156,10 @@ async fn kill_9_during_writes_loses_no_acknowledged_write() {
             }
         }
     }
+    eprintln!(
+        "{} acknowledged writes over {rounds} kill -9 rounds, none lost",
+        acknowledged.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -155,7 +176,11 @@ async fn a_locked_data_dir_leaves_the_daemon_serving_and_l2_opens_when_freed() {
 
     assert_eq!(d.request(Request::Ping).await, Response::Pong);
     d.wait_for_log("L2 database could not be opened");
-    assert!(l2_state(&d).await.contains("already in use"), "{}", l2_state(&d).await);
+    assert!(
+        l2_state(&d).await.contains("already in use"),
+        "{}",
+        l2_state(&d).await
+    );
     let set = Request::Set {
         key: "component:react:button".into(),
         value: Bytes::from_static(b"v"),
@@ -195,7 +220,10 @@ async fn an_unusable_data_dir_leaves_the_daemon_serving_from_memory() {
         Response::Value(Some(_))
     ));
     let state = l2_state(&d).await;
-    assert!(state.contains("data dir") || state.contains("Not a directory"), "{state}");
+    assert!(
+        state.contains("data dir") || state.contains("Not a directory"),
+        "{state}"
+    );
     assert!(d.log_text().contains("L2 will retry"), "{}", d.log_text());
 }
 
@@ -217,7 +245,10 @@ fn migrate_and_maintenance_work_with_and_without_a_daemon() {
     let out = offline(&["migrate", "status"]);
     assert!(out.status.success(), "{out:?}");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("0001 entries") && text.contains("applied"), "{text}");
+    assert!(
+        text.contains("0001 entries") && text.contains("applied"),
+        "{text}"
+    );
     let out = offline(&["maintenance"]);
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("deleted 0 stale"));
