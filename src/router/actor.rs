@@ -69,8 +69,9 @@ impl Actor for Router {
                 let tiers = state.tiers.clone();
                 let ttl = state.ttl.clone();
                 tokio::spawn(async move {
-                    let (response, outcome) = walk::execute(command, tiers, ttl).await;
+                    let (response, mut outcome) = walk::execute(command, tiers.clone(), ttl).await;
                     let _ = reply.send(response);
+                    walk::promote(&tiers, &mut outcome).await;
                     // The router may be restarting; losing one command's counters is fine.
                     let _ = myself.send_message(ToRouter::Finished(outcome));
                 });

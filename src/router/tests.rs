@@ -129,18 +129,26 @@ async fn a_lower_tier_hit_is_promoted_into_l1() {
         Response::Value(Some(found)) => assert_eq!(found.info.tier, TierName::Database),
         other => panic!("{other:?}"),
     }
-    // Now L1 answers, even with the lower tier failing.
+    // The promotion lands just after the answer. Then L1 answers, even with the lower tier
+    // failing.
     *lower.failing.lock().unwrap() = true;
-    match router
-        .execute(Command::Get(key("component:react:button")))
-        .await
-    {
-        Response::Value(Some(found)) => assert_eq!(found.info.tier, TierName::Memory),
-        other => panic!("{other:?}"),
+    let mut tier = None;
+    let mut stats = None;
+    for _ in 0..200 {
+        if let Response::Value(Some(found)) = router
+            .execute(Command::Get(key("component:react:button")))
+            .await
+        {
+            tier = Some(found.info.tier);
+            if let Response::Stats(s) = router.execute(Command::Stats).await {
+                stats = Some(s);
+            }
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let Response::Stats(stats) = router.execute(Command::Stats).await else {
-        panic!("no stats");
-    };
+    assert_eq!(tier, Some(TierName::Memory));
+    let stats = stats.expect("stats");
     assert_eq!(stats.router.promotions, 1);
     assert!(
         stats.tiers[1].state.starts_with("down"),

@@ -15,7 +15,7 @@ use crate::tier::{Entry, Tier, TierError, unix_ms};
 pub type Tiers = Arc<[Arc<dyn Tier>]>;
 
 /// What the router learns from a finished command, for its counters.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone)]
 pub struct Outcome {
     pub answered_by: Vec<TierName>,
     pub misses: u64,
@@ -23,6 +23,20 @@ pub struct Outcome {
     /// Keys answered with an expired copy.
     pub stale: u64,
     pub error: bool,
+    /// Hits to copy into the tiers above the one (by depth) that had them, after the answer
+    /// is sent: promotion is not on the reader's critical path.
+    pub promote: Vec<(usize, Vec<(Key, Entry)>)>,
+}
+
+/// Copies the hits of a finished read into the upper tiers.
+pub async fn promote(tiers: &Tiers, outcome: &mut Outcome) {
+    for (depth, entries) in std::mem::take(&mut outcome.promote) {
+        for upper in &tiers[..depth] {
+            if upper.put_many(entries.clone()).await.is_ok() {
+                outcome.promotions += entries.len() as u64;
+            }
+        }
+    }
 }
 
 pub async fn execute(command: Command, tiers: Tiers, ttl: Arc<TtlConfig>) -> (Response, Outcome) {
@@ -162,12 +176,8 @@ async fn get_many(
                 None => still_missing.push(i),
             }
         }
-        if !promote.is_empty() {
-            for upper in &tiers[..depth] {
-                if upper.put_many(promote.clone()).await.is_ok() {
-                    outcome.promotions += promote.len() as u64;
-                }
-            }
+        if !promote.is_empty() && depth > 0 {
+            outcome.promote.push((depth, promote));
         }
         missing = still_missing;
     }
