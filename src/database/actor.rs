@@ -23,6 +23,8 @@ use crate::protocol::{MaintenanceReport, MigrateAction, MigrationInfo, TierName,
 use crate::tier::{Entry, EntryMeta, TierError, unix_ms};
 
 type Reply<T> = RpcReplyPort<Result<T, TierError>>;
+/// A write held while the database opens, with the port its answer goes to.
+type WaitingWrite = (Vec<(Key, Entry)>, Reply<()>);
 
 pub enum ToDatabase {
     GetMany(Vec<Key>, Reply<Vec<Option<Entry>>>),
@@ -61,9 +63,7 @@ pub enum ToDatabase {
 }
 
 enum Phase {
-    Opening {
-        waiting: Vec<(Vec<(Key, Entry)>, Reply<()>)>,
-    },
+    Opening { waiting: Vec<WaitingWrite> },
     Open(Arc<Db>),
     Down(String),
 }
@@ -94,6 +94,8 @@ pub struct DatabaseState {
     errors: u64,
     /// Written since the last host sync (`l2.sync = interval`).
     dirty: bool,
+    /// The cause of the current run of failed opens.
+    first_failure: Option<String>,
     timers: Vec<JoinHandle<()>>,
 }
 
@@ -130,6 +132,7 @@ impl Actor for DatabaseTier {
             misses: 0,
             errors: 0,
             dirty: false,
+            first_failure: None,
             timers,
         };
         start_open(&myself, &mut state);
@@ -223,10 +226,12 @@ impl Actor for DatabaseTier {
             // Operator commands wait for an opening database (bounded by the caller's
             // deadline) rather than fail; a database that is down answers at once.
             ToDatabase::Maintenance(reply) if matches!(state.phase, Phase::Opening { .. }) => {
-                let _ = myself.send_after(RETRY_WHILE_OPENING, || ToDatabase::Maintenance(reply));
+                later(&myself, RETRY_WHILE_OPENING, || {
+                    ToDatabase::Maintenance(reply)
+                });
             }
             ToDatabase::Migrate(action, reply) if matches!(state.phase, Phase::Opening { .. }) => {
-                let _ = myself.send_after(RETRY_WHILE_OPENING, move || {
+                later(&myself, RETRY_WHILE_OPENING, move || {
                     ToDatabase::Migrate(action, reply)
                 });
             }
@@ -406,6 +411,15 @@ fn write<T, F, Fut>(
     });
 }
 
+/// Sends `message` to the actor after `delay` (a detached timer).
+fn later(
+    myself: &ActorRef<ToDatabase>,
+    delay: Duration,
+    message: impl FnOnce() -> ToDatabase + Send + 'static,
+) {
+    drop(myself.send_after(delay, message));
+}
+
 fn start_open(myself: &ActorRef<ToDatabase>, state: &mut DatabaseState) {
     state.generation += 1;
     let generation = state.generation;
@@ -414,7 +428,9 @@ fn start_open(myself: &ActorRef<ToDatabase>, state: &mut DatabaseState) {
             waiting: Vec::new(),
         };
     }
-    let _ = myself.send_after(state.args.config.open_wait, || ToDatabase::ExpireWaiting);
+    later(myself, state.args.config.open_wait, || {
+        ToDatabase::ExpireWaiting
+    });
     let myself = myself.clone();
     let config = state.args.config.clone();
     let data_dir = state.args.data_dir.clone();
@@ -467,6 +483,7 @@ fn opened(
     match result {
         Ok(db) => {
             state.attempt = 0;
+            state.first_failure = None;
             state.phase = Phase::Open(db);
             for (entries, reply) in waiting {
                 write(myself, state, reply, move |db| async move {
@@ -478,6 +495,17 @@ fn opened(
             for (_, reply) in waiting {
                 let _ = reply.send(Err(unavailable(&reason)));
             }
+            // This process holds the data-dir lock, so "already in use" after a failure means
+            // our own failed backend still holds the database: the first cause is the news.
+            let reason = match &state.first_failure {
+                Some(first) if reason.contains("already in use") => {
+                    format!("{first} (still failing; fix the data dir and restart the daemon)")
+                }
+                _ => {
+                    state.first_failure = Some(reason.clone());
+                    reason
+                }
+            };
             state.phase = Phase::Down(reason);
             schedule_reopen(myself, state);
         }
@@ -488,7 +516,7 @@ fn schedule_reopen(myself: &ActorRef<ToDatabase>, state: &mut DatabaseState) {
     let delay = Duration::from_secs(1 << state.attempt.min(6)).min(MAX_BACKOFF);
     state.attempt += 1;
     tracing::info!(retry_in = ?delay, attempt = state.attempt, "L2 will retry opening");
-    let _ = myself.send_after(delay, || ToDatabase::Reopen);
+    later(myself, delay, || ToDatabase::Reopen);
 }
 
 fn flush_access(state: &mut DatabaseState) {

@@ -49,10 +49,12 @@ impl Db {
     /// and prepares statements. The caller drives the returned connection future.
     pub async fn open(config: &L2Config, data_dir: &Path) -> Result<(Db, ConnectionEnd), String> {
         let (backend, pg) = backend::open(&data_dir.join("pglite"), &config.shared_buffers).await?;
-        let (client, connection) = pg
-            .connect(tokio_postgres::NoTls)
-            .await
-            .map_err(|e| format!("cannot connect to the embedded database: {e}"))?;
+        let (client, connection) = pg.connect(tokio_postgres::NoTls).await.map_err(|e| {
+            format!(
+                "cannot connect to the embedded database: {}",
+                super::migrate::db_error(&e)
+            )
+        })?;
         // Driven by a task of its own, so the connection runs whether or not anyone awaits
         // its end.
         let (end_tx, end_rx) = tokio::sync::oneshot::channel();
@@ -303,6 +305,7 @@ impl Db {
         drop(self);
         if let Some(backend) = backend {
             backend.close().await;
+            tracing::info!("L2 database closed");
         }
     }
 }

@@ -260,3 +260,34 @@ fn migrate_and_maintenance_work_with_and_without_a_daemon() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("applied"));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("directly"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_corrupt_data_dir_leaves_the_daemon_serving_and_says_why() {
+    let mut d = TestDaemon::start();
+    wait_l2_up(&d).await;
+    d.signal(libc::SIGTERM);
+    assert_eq!(d.wait_exit(Duration::from_secs(15)).code(), Some(0));
+    let control = d.data_dir.join("pglite/tmp/pglite/base/global/pg_control");
+    assert!(
+        control.exists(),
+        "pglite's layout changed: {}",
+        control.display()
+    );
+    std::fs::write(&control, vec![0xA5u8; 8192]).unwrap();
+
+    let mut command = d.daemon_command();
+    d = d.spawn(&mut command);
+    d.wait_for_log("L2 database could not be opened");
+    let state = l2_state(&d).await;
+    assert!(state.contains("could not start"), "{state}");
+    let set = Request::Set {
+        key: "a:b".into(),
+        value: Bytes::from_static(b"v"),
+        ttl: None,
+    };
+    assert_eq!(d.request(set).await, Response::Stored(Ack::Memory));
+    assert!(matches!(
+        d.request(Request::Get { key: "a:b".into() }).await,
+        Response::Value(Some(_))
+    ));
+}
