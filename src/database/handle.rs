@@ -8,24 +8,13 @@ use super::actor::ToDatabase;
 use crate::glob::Glob;
 use crate::key::Key;
 use crate::protocol::{MaintenanceReport, MigrateAction, MigrationInfo, TierName, TierStats};
-use crate::supervisor::{CallError, Slot};
+use crate::supervisor::Slot;
 use crate::tier::{Entry, EntryMeta, Tier, TierError, TierFuture};
 
 #[derive(Clone)]
 pub struct DatabaseHandle {
     slot: Slot<ToDatabase>,
     timeout: Duration,
-}
-
-fn tier_error(e: CallError) -> TierError {
-    let tier = TierName::Database.label();
-    match e {
-        CallError::NotRunning(_) => TierError::Unavailable {
-            tier,
-            reason: "restarting".into(),
-        },
-        CallError::Timeout(_, after) => TierError::Timeout { tier, after },
-    }
 }
 
 impl DatabaseHandle {
@@ -39,7 +28,12 @@ impl DatabaseHandle {
     ) -> TierFuture<T> {
         let slot = self.slot.clone();
         let timeout = self.timeout;
-        async move { slot.call(build, timeout).await.map_err(tier_error)? }.boxed()
+        async move {
+            slot.call(build, timeout)
+                .await
+                .map_err(|e| e.for_tier(TierName::Database))?
+        }
+        .boxed()
     }
 
     pub async fn migrate(&self, action: MigrateAction) -> Result<Vec<MigrationInfo>, String> {
@@ -105,7 +99,7 @@ impl Tier for DatabaseHandle {
         async move {
             slot.call(ToDatabase::Stats, timeout)
                 .await
-                .map_err(tier_error)
+                .map_err(|e| e.for_tier(TierName::Database))
         }
         .boxed()
     }

@@ -8,8 +8,8 @@ use super::actor::ToMemory;
 use crate::glob::Glob;
 use crate::key::Key;
 use crate::protocol::{TierName, TierStats};
-use crate::supervisor::{CallError, Slot};
-use crate::tier::{Entry, EntryMeta, Tier, TierError, TierFuture};
+use crate::supervisor::Slot;
+use crate::tier::{Entry, EntryMeta, Tier, TierFuture};
 
 #[derive(Clone)]
 pub struct MemoryHandle {
@@ -33,18 +33,12 @@ impl MemoryHandle {
     ) -> TierFuture<T> {
         let slot = self.slot.clone();
         let timeout = self.timeout;
-        async move { slot.call(build, timeout).await.map_err(tier_error) }.boxed()
-    }
-}
-
-fn tier_error(e: CallError) -> TierError {
-    let tier = TierName::Memory.label();
-    match e {
-        CallError::NotRunning(_) => TierError::Unavailable {
-            tier,
-            reason: "restarting".into(),
-        },
-        CallError::Timeout(_, after) => TierError::Timeout { tier, after },
+        async move {
+            slot.call(build, timeout)
+                .await
+                .map_err(|e| e.for_tier(TierName::Memory))
+        }
+        .boxed()
     }
 }
 

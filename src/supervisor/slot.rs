@@ -16,6 +16,20 @@ pub enum CallError {
     Timeout(&'static str, Duration),
 }
 
+impl CallError {
+    /// The same failure as a tier's answer: not running means unavailable.
+    pub fn for_tier(self, tier: crate::protocol::TierName) -> crate::tier::TierError {
+        let tier = tier.label();
+        match self {
+            CallError::NotRunning(_) => crate::tier::TierError::Unavailable {
+                tier,
+                reason: "restarting".into(),
+            },
+            CallError::Timeout(_, after) => crate::tier::TierError::Timeout { tier, after },
+        }
+    }
+}
+
 pub struct Slot<M: Send + 'static> {
     name: &'static str,
     current: watch::Receiver<Option<ActorRef<M>>>,

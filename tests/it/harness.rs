@@ -71,15 +71,20 @@ impl TestDaemon {
     }
 
     pub fn daemon_command(&self) -> Command {
+        self.daemon_command_with(&self.socket, &self.data_dir)
+    }
+
+    /// This daemon's config with another socket or data dir.
+    pub fn daemon_command_with(&self, socket: &Path, data_dir: &Path) -> Command {
         let mut command = base_command(BIN);
         command
             .arg("--socket")
-            .arg(&self.socket)
+            .arg(socket)
             .arg("--config")
             .arg(&self.config)
             .arg("daemon")
             .arg("--data-dir")
-            .arg(&self.data_dir);
+            .arg(data_dir);
         command
     }
 

@@ -199,15 +199,7 @@ async fn an_unusable_data_dir_leaves_the_daemon_serving_from_memory() {
     // The data dir's parent is a regular file: nothing can be created there, even by root.
     let blocker = d.dir.path().join("blocker");
     std::fs::write(&blocker, b"not a directory").unwrap();
-    let mut command = crate::harness::base_command(crate::harness::BIN);
-    command
-        .arg("--socket")
-        .arg(&d.socket)
-        .arg("--config")
-        .arg(&d.config)
-        .arg("daemon")
-        .arg("--data-dir")
-        .arg(blocker.join("data"));
+    let mut command = d.daemon_command_with(&d.socket, &blocker.join("data"));
     let d = d.spawn(&mut command);
     let set = Request::Set {
         key: "a:b".into(),

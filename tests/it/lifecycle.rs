@@ -80,16 +80,9 @@ async fn sighup_reloads_a_good_file_and_keeps_the_old_config_on_a_bad_one() {
 #[test]
 fn a_second_daemon_on_the_same_data_dir_refuses() {
     let first = TestDaemon::start();
-    let mut second = base_command(crate::harness::BIN);
     let other_socket = first.dir.path().join("second.sock");
-    let out = second
-        .arg("--socket")
-        .arg(&other_socket)
-        .arg("--config")
-        .arg(&first.config)
-        .arg("daemon")
-        .arg("--data-dir")
-        .arg(&first.data_dir)
+    let out = first
+        .daemon_command_with(&other_socket, &first.data_dir)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -105,14 +98,8 @@ fn a_second_daemon_on_the_same_data_dir_refuses() {
 fn a_live_socket_is_not_taken_over_but_a_stale_one_is() {
     let first = TestDaemon::start();
     // Same socket, another data dir: the live daemon keeps its socket.
-    let out = base_command(crate::harness::BIN)
-        .arg("--socket")
-        .arg(&first.socket)
-        .arg("--config")
-        .arg(&first.config)
-        .arg("daemon")
-        .arg("--data-dir")
-        .arg(first.dir.path().join("other-data"))
+    let out = first
+        .daemon_command_with(&first.socket, &first.dir.path().join("other-data"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
