@@ -290,7 +290,20 @@ pub fn stats_table(stats: &Stats) -> String {
         );
     }
     for t in stats.tiers.iter().filter(|t| !t.kinds.is_empty()) {
-        let _ = writeln!(out, "\n{} by kind:", t.tier.label());
+        let when = |ms: Option<u64>| {
+            ms.map(|ms| {
+                humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_millis(ms))
+                    .to_string()
+            })
+            .unwrap_or_default()
+        };
+        let _ = writeln!(
+            out,
+            "\n{} by kind (oldest entry {}, newest {}):",
+            t.tier.label(),
+            when(t.oldest_ms),
+            when(t.newest_ms)
+        );
         for k in &t.kinds {
             let _ = writeln!(
                 out,
