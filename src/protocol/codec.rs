@@ -9,6 +9,7 @@
 use std::io;
 use std::time::Duration;
 
+use bytes::{Buf, Bytes, BytesMut};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -61,6 +62,24 @@ pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, CodecError> {
         )));
     }
     Ok(value)
+}
+
+/// Cuts one whole frame's payload off the front of `buf`, if one is there. Refuses a length
+/// over `max` before any of the frame is buffered.
+pub fn take_frame(buf: &mut BytesMut, max: usize) -> Result<Option<Bytes>, CodecError> {
+    if buf.len() < 4 {
+        return Ok(None);
+    }
+    let len = u32::from_be_bytes([buf[0], buf[1], buf[2], buf[3]]) as usize;
+    if len > max {
+        return Err(CodecError::TooLarge { len, max });
+    }
+    if buf.len() < 4 + len {
+        buf.reserve(4 + len - buf.len());
+        return Ok(None);
+    }
+    buf.advance(4);
+    Ok(Some(buf.split_to(len).freeze()))
 }
 
 /// Reads one frame's payload. `Ok(None)` is a clean end of stream between frames. Waiting for
@@ -158,6 +177,27 @@ mod tests {
         client.write_all(&[0, 0]).await.unwrap();
         let err = read_frame(&mut server, MAX, T).await.unwrap_err();
         assert!(matches!(err, CodecError::Timeout(_)), "{err}");
+    }
+
+    #[test]
+    fn frames_are_cut_from_a_buffer_as_they_complete() {
+        let one = encode(&Request::Ping, MAX).unwrap();
+        let two = encode(&Request::Stats, MAX).unwrap();
+        let mut buf = BytesMut::new();
+        buf.extend_from_slice(&one);
+        buf.extend_from_slice(&two[..3]);
+        let first = take_frame(&mut buf, MAX).unwrap().unwrap();
+        assert_eq!(decode::<Request>(&first).unwrap(), Request::Ping);
+        assert!(take_frame(&mut buf, MAX).unwrap().is_none());
+        buf.extend_from_slice(&two[3..]);
+        let second = take_frame(&mut buf, MAX).unwrap().unwrap();
+        assert_eq!(decode::<Request>(&second).unwrap(), Request::Stats);
+        assert!(buf.is_empty());
+        let mut huge = BytesMut::from(&((MAX + 1) as u32).to_be_bytes()[..]);
+        assert!(matches!(
+            take_frame(&mut huge, MAX),
+            Err(CodecError::TooLarge { .. })
+        ));
     }
 
     #[test]
