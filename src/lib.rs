@@ -6,6 +6,7 @@ pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod database;
+pub mod github;
 pub mod glob;
 pub mod key;
 pub mod memory;
