@@ -4,5 +4,6 @@
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod framework;
+pub mod quota;
 pub mod registry_file;
 pub mod tree;
