@@ -14,4 +14,5 @@ pub mod protocol;
 pub mod router;
 pub mod server;
 pub mod supervisor;
+pub mod testkit;
 pub mod tier;

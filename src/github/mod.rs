@@ -4,6 +4,7 @@
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod framework;
+pub mod http;
 pub mod quota;
 pub mod registry_file;
 pub mod tree;

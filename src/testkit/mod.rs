@@ -1,0 +1,3 @@
+//! Support for tests and benchmarks (not used by the daemon itself).
+
+pub mod origin;

@@ -1,0 +1,351 @@
+//! A fake GitHub for tests and benchmarks: a real HTTP/1.1 server on 127.0.0.1 that serves
+//! recorded content (`shared/fixtures/github`) or bodies a test sets. It answers conditional
+//! requests with 304, sends rate-limit headers on API answers, can inject faults per path, and
+//! counts the requests it saw per path, so a test can assert what a flow cost.
+//!
+//! API URLs are served under `/api`, raw-file URLs under `/raw`: point `github.api_url` at
+//! [`FakeOrigin::api_url`] and `github.raw_url` at [`FakeOrigin::raw_url`].
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A misbehaviour to inject for a path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Answer this status with a short body.
+    Status(u16),
+    /// A rate-limit answer (403), with `retry-after` if given, remaining 0 and a reset
+    /// `reset_in` from now.
+    RateLimit {
+        status: u16,
+        retry_after: Option<u64>,
+        reset_in: Duration,
+    },
+    /// Close the connection without answering.
+    Reset,
+    /// Promise the whole body, send half, close.
+    Truncate,
+    /// Send the body in 16-byte pieces with this pause between them.
+    Slow(Duration),
+    /// 200 with bytes that are not what the path should hold.
+    Garbage,
+    /// Redirect to itself, forever.
+    RedirectLoop,
+    /// 200 with a body of this many bytes.
+    Huge(usize),
+    /// Wait this long, then answer normally.
+    Delay(Duration),
+}
+
+#[derive(Debug, Clone)]
+struct Route {
+    status: u16,
+    body: Arc<Vec<u8>>,
+    etag: String,
+}
+
+#[derive(Default)]
+struct State {
+    routes: HashMap<String, Route>,
+    faults: HashMap<String, Fault>,
+    counts: HashMap<String, u64>,
+    /// API answers sent (304s excluded), for the `x-ratelimit-*` headers.
+    api_used: u64,
+}
+
+pub struct FakeOrigin {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+const RATE_LIMIT: u64 = 5000;
+
+impl FakeOrigin {
+    pub async fn start() -> std::io::Result<FakeOrigin> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve(stream, shared.clone()));
+            }
+        });
+        Ok(FakeOrigin { addr, state, task })
+    }
+
+    /// Serves every entry of a fixtures directory's `index.json`.
+    pub async fn with_fixtures(dir: &Path) -> std::io::Result<FakeOrigin> {
+        let origin = FakeOrigin::start().await?;
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("index.json"))?)
+                .map_err(std::io::Error::other)?;
+        let entries = index["entries"].as_array().cloned().unwrap_or_default();
+        for entry in entries {
+            let (Some(url), Some(file)) = (entry["url"].as_str(), entry["file"].as_str()) else {
+                continue;
+            };
+            let status = entry["status"].as_u64().unwrap_or(200) as u16;
+            let body = std::fs::read(dir.join(file))?;
+            if let Some(path) = local_path(url) {
+                origin.set(&path, status, body);
+            }
+        }
+        Ok(origin)
+    }
+
+    pub fn api_url(&self) -> String {
+        format!("http://{}/api", self.addr)
+    }
+
+    pub fn raw_url(&self) -> String {
+        format!("http://{}/raw", self.addr)
+    }
+
+    /// Serves `body` with `status` at a path (`/api/repos/...` or `/raw/...`, query included).
+    pub fn set(&self, path: &str, status: u16, body: Vec<u8>) {
+        let etag = format!("\"{:016x}\"", hash(&body));
+        let route = Route {
+            status,
+            body: Arc::new(body),
+            etag,
+        };
+        self.state
+            .lock()
+            .unwrap()
+            .routes
+            .insert(path.to_owned(), route);
+    }
+
+    pub fn fault(&self, path: &str, fault: Fault) {
+        self.state
+            .lock()
+            .unwrap()
+            .faults
+            .insert(path.to_owned(), fault);
+    }
+
+    pub fn clear_faults(&self) {
+        self.state.lock().unwrap().faults.clear();
+    }
+
+    /// Requests seen for one path.
+    pub fn count(&self, path: &str) -> u64 {
+        self.state
+            .lock()
+            .unwrap()
+            .counts
+            .get(path)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Requests seen, all paths, and API ones (under `/api`).
+    pub fn totals(&self) -> (u64, u64) {
+        let state = self.state.lock().unwrap();
+        let all = state.counts.values().sum();
+        let api = state
+            .counts
+            .iter()
+            .filter(|(p, _)| p.starts_with("/api/"))
+            .map(|(_, n)| n)
+            .sum();
+        (all, api)
+    }
+
+    /// Every path asked for, with counts (for asserting nothing unexpected was requested).
+    pub fn requests(&self) -> Vec<(String, u64)> {
+        let mut all: Vec<_> = self
+            .state
+            .lock()
+            .unwrap()
+            .counts
+            .clone()
+            .into_iter()
+            .collect();
+        all.sort();
+        all
+    }
+}
+
+impl Drop for FakeOrigin {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// `https://api.github.com/X` → `/api/X`; `https://raw.githubusercontent.com/X` → `/raw/X`.
+pub fn local_path(url: &str) -> Option<String> {
+    if let Some(rest) = url.strip_prefix("https://api.github.com") {
+        return Some(format!("/api{rest}"));
+    }
+    url.strip_prefix("https://raw.githubusercontent.com")
+        .map(|rest| format!("/raw{rest}"))
+}
+
+fn hash(bytes: &[u8]) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
+    let mut head = Vec::with_capacity(1024);
+    let mut byte = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut byte).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&byte[..n]),
+        }
+        if head.len() > 16 * 1024 {
+            return;
+        }
+    }
+    let text = String::from_utf8_lossy(&head);
+    let mut lines = text.split("\r\n");
+    let path = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .unwrap_or("/")
+        .to_owned();
+    let if_none_match = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("if-none-match"))
+        .map(|(_, v)| v.trim().to_owned());
+
+    let (route, fault, api_used) = {
+        let mut s = state.lock().unwrap();
+        *s.counts.entry(path.clone()).or_default() += 1;
+        let route = s.routes.get(&path).cloned();
+        let fault = s.faults.get(&path).cloned();
+        let not_modified = route
+            .as_ref()
+            .is_some_and(|r| if_none_match.as_deref() == Some(r.etag.as_str()));
+        // A 304 costs no primary quota, as on GitHub.
+        if path.starts_with("/api/") && !not_modified {
+            s.api_used += 1;
+        }
+        (route, fault, s.api_used)
+    };
+    let mut headers = vec![("connection", "close".to_owned())];
+    if path.starts_with("/api/") {
+        headers.push(("x-ratelimit-limit", RATE_LIMIT.to_string()));
+        headers.push((
+            "x-ratelimit-remaining",
+            RATE_LIMIT.saturating_sub(api_used).to_string(),
+        ));
+        headers.push(("x-ratelimit-used", api_used.to_string()));
+        headers.push(("x-ratelimit-reset", (unix_now() + 3600).to_string()));
+        headers.push(("x-ratelimit-resource", "core".to_owned()));
+    }
+
+    let (status, body, etag) = match &route {
+        Some(r) => (r.status, r.body.as_slice().to_vec(), Some(r.etag.clone())),
+        None => (404, b"404: Not Found".to_vec(), None),
+    };
+    match fault {
+        Some(Fault::Reset) => return,
+        Some(Fault::Delay(pause)) => tokio::time::sleep(pause).await,
+        Some(Fault::Status(code)) => {
+            let _ = respond(&mut stream, code, &headers, b"injected failure").await;
+            return;
+        }
+        Some(Fault::RateLimit {
+            status,
+            retry_after,
+            reset_in,
+        }) => {
+            headers.retain(|(k, _)| {
+                !k.starts_with("x-ratelimit-remaining") && !k.starts_with("x-ratelimit-reset")
+            });
+            headers.push(("x-ratelimit-remaining", "0".to_owned()));
+            headers.push((
+                "x-ratelimit-reset",
+                (unix_now() + reset_in.as_secs()).to_string(),
+            ));
+            if let Some(seconds) = retry_after {
+                headers.push(("retry-after", seconds.to_string()));
+            }
+            let body = br#"{"message":"API rate limit exceeded"}"#;
+            let _ = respond(&mut stream, status, &headers, body).await;
+            return;
+        }
+        Some(Fault::RedirectLoop) => {
+            headers.push(("location", path.clone()));
+            let _ = respond(&mut stream, 302, &headers, b"").await;
+            return;
+        }
+        Some(Fault::Garbage) => {
+            let _ = respond(&mut stream, 200, &headers, b"\x00\xff<html>not it</html>").await;
+            return;
+        }
+        Some(Fault::Huge(size)) => {
+            let _ = respond(&mut stream, 200, &headers, &vec![b'x'; size]).await;
+            return;
+        }
+        Some(Fault::Truncate) => {
+            let head = head_bytes(status, &headers, body.len());
+            let _ = stream.write_all(&head).await;
+            let _ = stream.write_all(&body[..body.len() / 2]).await;
+            return;
+        }
+        Some(Fault::Slow(pause)) => {
+            let head = head_bytes(status, &headers, body.len());
+            let _ = stream.write_all(&head).await;
+            for chunk in body.chunks(16) {
+                if stream.write_all(chunk).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(pause).await;
+            }
+            return;
+        }
+        None => {}
+    }
+    if let Some(etag) = &etag {
+        if if_none_match.as_deref() == Some(etag.as_str()) && status == 200 {
+            headers.push(("etag", etag.clone()));
+            let _ = respond(&mut stream, 304, &headers, b"").await;
+            return;
+        }
+        headers.push(("etag", etag.clone()));
+    }
+    let _ = respond(&mut stream, status, &headers, &body).await;
+}
+
+fn head_bytes(status: u16, headers: &[(&str, String)], len: usize) -> Vec<u8> {
+    let mut head = format!("HTTP/1.1 {status} X\r\ncontent-length: {len}\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    head.into_bytes()
+}
+
+async fn respond(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> std::io::Result<()> {
+    stream
+        .write_all(&head_bytes(status, headers, body.len()))
+        .await?;
+    stream.write_all(body).await?;
+    stream.shutdown().await
+}
