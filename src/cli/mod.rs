@@ -86,6 +86,9 @@ pub enum MigrateCmd {
     Down { n: Option<u32> },
 }
 
+/// After the daemon stopped, how long blocking work (a database open or close) may finish.
+const EXIT_GRACE: Duration = Duration::from_secs(5);
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let env: Vec<(String, String)> = std::env::vars().collect();
@@ -135,7 +138,11 @@ fn run_daemon(overrides: Overrides, env: Vec<(String, String)>) -> ExitCode {
         systemd,
         log,
     };
-    match runtime.block_on(daemon::run(options)) {
+    let result = runtime.block_on(daemon::run(options));
+    // Dropping a runtime waits for every blocking task without limit; a database still
+    // starting must not keep a stopped daemon alive. Its committed data is safe either way.
+    runtime.shutdown_timeout(EXIT_GRACE);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "daemon failed");

@@ -95,6 +95,7 @@ pub fn load(
     }
 
     apply_env(&mut table, &env, &mut sources)?;
+    apply_token(&mut table, &env, &mut sources);
 
     let mut flags = |key: &str, value: &Option<PathBuf>| {
         if let Some(path) = value {
@@ -121,6 +122,7 @@ pub fn load(
         daemon: merged.daemon,
         l1: merged.l1,
         l2: merged.l2,
+        github: merged.github,
         ttl: merged.ttl,
     };
     config.validate().map_err(|message| ConfigError::Invalid {
@@ -223,6 +225,31 @@ fn apply_env(
         FileConfig::deserialize(table.clone()).map_err(|e| env_error(e.message().to_owned()))?;
     }
     Ok(())
+}
+
+/// The token's precedence (DESIGN.md): `SHADCACHE_GITHUB_TOKEN` (already applied), then the
+/// variables other GitHub tools use, then the file.
+fn apply_token(
+    table: &mut Table,
+    env: &HashMap<String, String>,
+    sources: &mut BTreeMap<String, Source>,
+) {
+    const KEY: &str = "github.token";
+    if matches!(sources.get(KEY), Some(Source::Env(_))) {
+        return;
+    }
+    for var in ["GITHUB_PERSONAL_ACCESS_TOKEN", "GITHUB_TOKEN"] {
+        if let Some(token) = env.get(var).filter(|t| !t.is_empty()) {
+            let section = table
+                .entry("github")
+                .or_insert_with(|| Value::Table(Table::new()));
+            if let Value::Table(section) = section {
+                section.insert("token".into(), Value::String(token.clone()));
+                sources.insert(KEY.into(), Source::Env(var.into()));
+            }
+            return;
+        }
+    }
 }
 
 /// Environment values are strings; give each the TOML type its default has.
@@ -370,6 +397,34 @@ mod tests {
                 "{var}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn token_precedence() {
+        let (_dir, overrides) = with_file("[github]\ntoken = \"from-file\"\n");
+        let token = |pairs: &[(&str, &str)]| {
+            let loaded = load(&overrides, env(pairs)).unwrap();
+            (
+                loaded.config.github.token.clone(),
+                loaded.source("github.token").clone(),
+            )
+        };
+        assert_eq!(token(&[]), ("from-file".into(), Source::File));
+        assert_eq!(
+            token(&[
+                ("GITHUB_TOKEN", "gt"),
+                ("GITHUB_PERSONAL_ACCESS_TOKEN", "pat")
+            ]),
+            (
+                "pat".into(),
+                Source::Env("GITHUB_PERSONAL_ACCESS_TOKEN".into())
+            )
+        );
+        assert_eq!(
+            token(&[("GITHUB_TOKEN", "gt"), ("SHADCACHE_GITHUB_TOKEN", "own")]),
+            ("own".into(), Source::Env("SHADCACHE_GITHUB_TOKEN".into()))
+        );
+        assert_eq!(token(&[("GITHUB_TOKEN", "gt")]).0, "gt");
     }
 
     #[test]

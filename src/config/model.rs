@@ -26,6 +26,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub l2: L2Config,
     #[serde(default)]
+    pub github: GithubConfig,
+    #[serde(default)]
     pub ttl: TtlConfig,
 }
 
@@ -36,6 +38,7 @@ pub struct Config {
     pub daemon: DaemonConfig,
     pub l1: L1Config,
     pub l2: L2Config,
+    pub github: GithubConfig,
     pub ttl: TtlConfig,
 }
 
@@ -140,6 +143,95 @@ impl Default for L2Config {
     }
 }
 
+/// `Debug` is written by hand: the token must never reach a log line.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct GithubConfig {
+    /// The REST API origin (GitHub Enterprise: `https://HOST/api/v3`).
+    pub api_url: String,
+    /// The raw file origin.
+    pub raw_url: String,
+    /// Precedence, highest first: `SHADCACHE_GITHUB_TOKEN`, `GITHUB_PERSONAL_ACCESS_TOKEN`,
+    /// `GITHUB_TOKEN`, this key. Never logged; redacted by `shadcache config`.
+    pub token: String,
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Larger answers are refused (GitHub's own tree listing limit is 7 MB).
+    pub max_body: ByteSize,
+    /// Upstream requests in flight at once.
+    pub max_concurrent: u64,
+    /// Below this many remaining API calls, only requests a client waits for go upstream.
+    pub quota_reserve: u64,
+    /// How long "no such component upstream" is remembered.
+    #[serde(with = "humantime_serde")]
+    pub not_found_ttl: Duration,
+}
+
+impl std::fmt::Debug for GithubConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GithubConfig")
+            .field("api_url", &self.api_url)
+            .field("raw_url", &self.raw_url)
+            .field(
+                "token",
+                &if self.token.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("max_body", &self.max_body)
+            .field("max_concurrent", &self.max_concurrent)
+            .field("quota_reserve", &self.quota_reserve)
+            .field("not_found_ttl", &self.not_found_ttl)
+            .finish()
+    }
+}
+
+impl Default for GithubConfig {
+    fn default() -> Self {
+        GithubConfig {
+            api_url: "https://api.github.com".into(),
+            raw_url: "https://raw.githubusercontent.com".into(),
+            token: String::new(),
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(30),
+            max_body: ByteSize::mib(8),
+            max_concurrent: 8,
+            quota_reserve: 10,
+            not_found_ttl: Duration::from_secs(600),
+        }
+    }
+}
+
+impl GithubConfig {
+    pub fn token(&self) -> Option<&str> {
+        Some(self.token.as_str()).filter(|t| !t.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let config = GithubConfig {
+            token: "ghp_canary".into(),
+            ..GithubConfig::default()
+        };
+        let text = format!("{config:?}");
+        assert!(
+            !text.contains("ghp_canary") && text.contains("<redacted>"),
+            "{text}"
+        );
+    }
+}
+
 /// Time to live by key kind (the key's first segment), for sets that name no TTL.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -229,6 +321,19 @@ impl Config {
             if value.is_zero() {
                 return Err(format!("{key} must be longer than zero"));
             }
+        }
+        for (key, url) in [
+            ("github.api_url", &self.github.api_url),
+            ("github.raw_url", &self.github.raw_url),
+        ] {
+            if !(url.starts_with("https://") || url.starts_with("http://")) || url.ends_with('/') {
+                return Err(format!(
+                    "{key} = {url:?}: must be an http(s) URL without a trailing `/`"
+                ));
+            }
+        }
+        if self.github.max_concurrent == 0 {
+            return Err("github.max_concurrent must be at least 1".into());
         }
         if self.socket.as_os_str().is_empty() || self.data_dir.as_os_str().is_empty() {
             return Err("socket and data_dir must not be empty".into());

@@ -69,7 +69,7 @@ mod tests {
             ("HOME".to_string(), "/h".to_string()),
             ("SHADCACHE_TTL_LIST".to_string(), "1h".to_string()),
         ];
-        let text = render(&load(&overrides, env).unwrap());
+        let text = render(&load(&overrides, env.clone()).unwrap());
         assert!(text.contains("not found; defaults apply"), "{text}");
         assert!(text.contains("[daemon]") && text.contains("[l1]") && text.contains("[ttl]"));
         let list = text.lines().find(|l| l.starts_with("list =")).unwrap();

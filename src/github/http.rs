@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 
 use super::quota::Headers;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpConfig {
     /// `https://api.github.com`, or a test origin / GitHub Enterprise.
     pub api_url: String,
@@ -22,6 +22,19 @@ pub struct HttpConfig {
     pub timeout: Duration,
     /// Larger bodies are refused (a 7 MB tree listing is GitHub's own maximum).
     pub max_body: usize,
+}
+
+impl HttpConfig {
+    pub fn from_config(config: &crate::config::GithubConfig) -> HttpConfig {
+        HttpConfig {
+            api_url: config.api_url.clone(),
+            raw_url: config.raw_url.clone(),
+            token: config.token().map(str::to_owned),
+            connect_timeout: config.connect_timeout,
+            timeout: config.timeout,
+            max_body: config.max_body.bytes() as usize,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

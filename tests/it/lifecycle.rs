@@ -146,3 +146,15 @@ fn a_peer_with_another_uid_is_refused() {
     assert!(err.contains("permission denied: peer uid"), "{err}");
     assert!(d.cli(&["ping"], None).status.success());
 }
+
+/// Regression: dropping the runtime waited without limit for the database still starting, so
+/// a daemon told to stop right after READY could hang after logging "stopped".
+#[test]
+fn sigterm_while_l2_is_still_opening_exits_promptly() {
+    for _ in 0..3 {
+        let mut d = TestDaemon::start();
+        d.signal(libc::SIGTERM);
+        let status = d.wait_exit(Duration::from_secs(12));
+        assert_eq!(status.code(), Some(0), "{}", d.log_text());
+    }
+}
