@@ -8,6 +8,7 @@ mod durability;
 mod handle;
 mod migrate;
 pub mod offline;
+mod report;
 #[cfg(test)]
 mod tests;
 

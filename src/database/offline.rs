@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use super::actor::maintenance as run_maintenance;
 use super::db::Db;
 use super::migrate;
+use super::report::maintenance as run_maintenance;
 use crate::config::L2Config;
 use crate::daemon::DataDirLock;
 use crate::protocol::{MaintenanceReport, MigrateAction, MigrationInfo};

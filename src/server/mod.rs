@@ -79,10 +79,6 @@ impl Server {
         }
     }
 
-    pub fn dispatcher(&self) -> &Dispatcher {
-        &self.dispatcher
-    }
-
     pub fn listener_description(&self) -> &str {
         self.listener.description()
     }

@@ -1,0 +1,88 @@
+//! What the L2 tier reports and how it lets go: maintenance runs, stats, and closing a
+//! database once the tasks using it are done. Plain async functions on a [`Db`]; the actor
+//! decides when they run.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::db::Db;
+use super::migrate::db_error;
+use crate::config::L2Config;
+use crate::protocol::{MaintenanceReport, TierName, TierStats};
+use crate::tier::{TierError, unix_ms};
+
+pub async fn maintenance(
+    db: &Db,
+    config: &L2Config,
+    access: Vec<(String, i64, i64)>,
+) -> Result<MaintenanceReport, String> {
+    let started = Instant::now();
+    let err = |e: tokio_postgres::Error| db_error(&e);
+    if !access.is_empty() {
+        db.accessed(&access).await.map_err(err)?;
+    }
+    let stale_before = unix_ms().saturating_sub(config.stale_limit.as_millis() as u64);
+    let stale_deleted = db.delete_stale(stale_before).await.map_err(err)?;
+    let evicted = db.evict_to(config.max_bytes.bytes()).await.map_err(err)?;
+    let (kinds, _, _) = db.kind_stats().await.map_err(err)?;
+    Ok(MaintenanceReport {
+        stale_deleted,
+        evicted,
+        rows: kinds.iter().map(|k| k.rows).sum(),
+        bytes: kinds.iter().map(|k| k.bytes).sum(),
+        took: started.elapsed(),
+    })
+}
+
+pub async fn stats(
+    db: Option<Arc<Db>>,
+    down: TierError,
+    (hits, misses, errors): (u64, u64, u64),
+    capacity: u64,
+) -> TierStats {
+    let state = match &db {
+        Some(_) => "up".to_owned(),
+        None => match down {
+            TierError::Unavailable { reason, .. } => reason,
+            other => other.to_string(),
+        },
+    };
+    let mut stats = TierStats {
+        capacity_bytes: capacity,
+        hits,
+        misses,
+        errors,
+        ..TierStats::empty(TierName::Database, state)
+    };
+    if let Some(db) = db {
+        match db.kind_stats().await {
+            Ok((kinds, oldest, newest)) => {
+                stats.entries = kinds.iter().map(|k| k.rows).sum();
+                stats.bytes = kinds.iter().map(|k| k.bytes).sum();
+                stats.kinds = kinds;
+                stats.oldest_ms = oldest;
+                stats.newest_ms = newest;
+            }
+            Err(e) => stats.state = format!("up, stats failed: {}", db_error(&e)),
+        }
+    }
+    stats
+}
+
+/// Closes a database once no task holds it any more (bounded wait).
+pub async fn close(db: Arc<Db>) {
+    let mut db = db;
+    for _ in 0..200 {
+        match Arc::try_unwrap(db) {
+            Ok(owned) => {
+                owned.close().await;
+                return;
+            }
+            Err(shared) => {
+                db = shared;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    }
+    tracing::warn!("L2 still in use at close; leaving it to the backend's drop");
+}
