@@ -5,6 +5,7 @@
 pub(crate) mod fixtures;
 pub mod framework;
 pub mod http;
+pub mod plan;
 pub mod quota;
 pub mod registry_file;
 pub mod tree;

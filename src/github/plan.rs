@@ -1,0 +1,263 @@
+//! From a cache key to what must be fetched upstream, decided against the registry's tree
+//! listing: which raw files (with their blob shas), or that the name does not exist, with a
+//! suggestion. Pure: the tier actor fetches the plan; tests check plans against the recorded
+//! tree.
+
+use super::framework::Framework;
+use super::tree::{RegistryTree, suggest};
+use crate::key::Key;
+
+/// An upstream-backed key, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upstream {
+    Component(&'static Framework, String),
+    Demo(&'static Framework, String),
+    /// A component's registry metadata (dependencies, registryDependencies).
+    Metadata(&'static Framework, String),
+    Block(&'static Framework, String),
+    ListComponents(&'static Framework),
+    ListBlocks(&'static Framework),
+    /// The registry's directory structure.
+    Tree(&'static Framework),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown framework `{framework}` in `{key}` (known: {known})")]
+pub struct UnknownFramework {
+    pub key: String,
+    pub framework: String,
+    pub known: String,
+}
+
+impl Upstream {
+    /// `Ok(None)` for keys with no upstream (plain cache entries, `metadata:github_rate_limit`).
+    pub fn from_key(key: &Key) -> Result<Option<Upstream>, UnknownFramework> {
+        let parts: Vec<&str> = key.segments().collect();
+        let framework = |id: &str| {
+            Framework::find(id).ok_or_else(|| UnknownFramework {
+                key: key.to_string(),
+                framework: id.to_owned(),
+                known: Framework::ids().collect::<Vec<_>>().join(", "),
+            })
+        };
+        Ok(Some(match parts.as_slice() {
+            ["component", fw, name] => Upstream::Component(framework(fw)?, (*name).to_owned()),
+            ["demo", fw, name] => Upstream::Demo(framework(fw)?, (*name).to_owned()),
+            ["metadata", fw, name] => Upstream::Metadata(framework(fw)?, (*name).to_owned()),
+            ["block", fw, name] => Upstream::Block(framework(fw)?, (*name).to_owned()),
+            ["list", fw, "components"] => Upstream::ListComponents(framework(fw)?),
+            ["list", fw, "blocks"] => Upstream::ListBlocks(framework(fw)?),
+            ["tree", fw] => Upstream::Tree(framework(fw)?),
+            _ => return Ok(None),
+        }))
+    }
+
+    pub fn framework(&self) -> &'static Framework {
+        match self {
+            Upstream::Component(f, _)
+            | Upstream::Demo(f, _)
+            | Upstream::Metadata(f, _)
+            | Upstream::Block(f, _)
+            | Upstream::ListComponents(f)
+            | Upstream::ListBlocks(f)
+            | Upstream::Tree(f) => f,
+        }
+    }
+}
+
+/// A file to download: its path in the repository and the blob sha that names its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRef {
+    pub path: String,
+    pub sha: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// One file whose bytes are the value (component source, demo).
+    File(FileRef),
+    /// A block: every file of its folder; the value carries them all.
+    Files {
+        name: String,
+        files: Vec<(String, FileRef)>,
+    },
+    /// The value comes from an index file (metadata, block categories).
+    Index { file: FileRef, item: Option<String> },
+    /// The value is made from the tree alone (listings, directory structure): no download.
+    FromTree,
+    /// The name does not exist upstream; the message says so, with a suggestion if any.
+    NotFound(String),
+}
+
+pub fn plan(upstream: &Upstream, tree: &RegistryTree) -> Plan {
+    let fw = upstream.framework();
+    let file = |path: String| {
+        tree.blob(&path).map(|blob| FileRef {
+            path,
+            sha: blob.sha.clone(),
+            size: blob.size,
+        })
+    };
+    let missing = |what: &str, name: &str, known: Vec<String>| {
+        let hint = suggest(name, known.iter().map(String::as_str))
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        Plan::NotFound(format!("not found: no {what} `{name}` for {}{hint}", fw.id))
+    };
+    match upstream {
+        Upstream::Component(_, name) => match file(fw.file(fw.component, name)) {
+            Some(f) => Plan::File(f),
+            None => missing("component", name, tree.components()),
+        },
+        Upstream::Demo(_, name) => match file(fw.file(fw.demo, name)) {
+            Some(f) => Plan::File(f),
+            None if tree.components().contains(name) => Plan::NotFound(format!(
+                "not found: component `{name}` for {} has no demo upstream",
+                fw.id
+            )),
+            None => missing("demo", name, tree.demos()),
+        },
+        Upstream::Block(_, name) => {
+            let files: Vec<(String, FileRef)> = tree
+                .block_files(name)
+                .into_iter()
+                .map(|(relative, path, blob)| {
+                    (
+                        relative,
+                        FileRef {
+                            path: path.to_owned(),
+                            sha: blob.sha.clone(),
+                            size: blob.size,
+                        },
+                    )
+                })
+                .collect();
+            if files.is_empty() {
+                missing("block", name, tree.blocks())
+            } else {
+                Plan::Files {
+                    name: name.clone(),
+                    files,
+                }
+            }
+        }
+        Upstream::Metadata(_, name) => {
+            if !tree.components().contains(name) {
+                return missing("component", name, tree.components());
+            }
+            match fw.ui_index.and_then(|index| file(fw.path(index))) {
+                Some(index) => Plan::Index {
+                    file: index,
+                    item: Some(name.clone()),
+                },
+                None => Plan::NotFound(format!(
+                    "not found: {} publishes no registry index to read metadata from",
+                    fw.id
+                )),
+            }
+        }
+        Upstream::ListBlocks(_) => match fw.blocks_index.and_then(|index| file(fw.path(index))) {
+            // With an index, the listing carries each block's categories.
+            Some(index) => Plan::Index {
+                file: index,
+                item: None,
+            },
+            None => Plan::FromTree,
+        },
+        Upstream::ListComponents(_) | Upstream::Tree(_) => Plan::FromTree,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> Key {
+        Key::parse(s).unwrap()
+    }
+
+    #[test]
+    fn keys_map_to_upstream_requests() {
+        let react = Framework::find("react").unwrap();
+        assert_eq!(
+            Upstream::from_key(&key("component:react:button")).unwrap(),
+            Some(Upstream::Component(react, "button".into()))
+        );
+        assert_eq!(
+            Upstream::from_key(&key("list:svelte:blocks")).unwrap(),
+            Some(Upstream::ListBlocks(Framework::find("svelte").unwrap()))
+        );
+        assert_eq!(
+            Upstream::from_key(&key("metadata:github_rate_limit")).unwrap(),
+            None
+        );
+        assert_eq!(Upstream::from_key(&key("notes:mine")).unwrap(), None);
+        let err = Upstream::from_key(&key("component:angular:button")).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown framework `angular`"),
+            "{err}"
+        );
+    }
+
+    fn react_tree() -> Option<RegistryTree> {
+        let dir = crate::github::fixtures::dir()?;
+        let path = dir.join(
+            "github-api/repos/shadcn-ui/ui/git/trees/caca6af200dbc6cd12edcea4b6c0668c496cafa5.recursive.json",
+        );
+        let react = Framework::find("react").unwrap();
+        Some(RegistryTree::parse(react, &std::fs::read(path).unwrap()).unwrap())
+    }
+
+    fn plan_for(tree: &RegistryTree, k: &str) -> Plan {
+        plan(&Upstream::from_key(&key(k)).unwrap().unwrap(), tree)
+    }
+
+    #[test]
+    fn plans_against_the_recorded_react_tree() {
+        let Some(tree) = react_tree() else {
+            return;
+        };
+        match plan_for(&tree, "component:react:button") {
+            Plan::File(f) => {
+                assert_eq!(f.path, "apps/v4/registry/new-york-v4/ui/button.tsx");
+                assert_eq!(f.sha.len(), 40);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            plan_for(&tree, "component:react:buton"),
+            Plan::NotFound(
+                "not found: no component `buton` for react (did you mean `button`?)".into()
+            )
+        );
+        assert_eq!(
+            plan_for(&tree, "demo:react:sidebar"),
+            Plan::NotFound("not found: component `sidebar` for react has no demo upstream".into())
+        );
+        match plan_for(&tree, "block:react:dashboard-01") {
+            Plan::Files { files, .. } => {
+                assert_eq!(files.len(), 11);
+                assert!(files.iter().any(|(rel, _)| rel == "page.tsx"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            plan_for(&tree, "block:react:calendar-01"),
+            Plan::NotFound(_)
+        ));
+        match plan_for(&tree, "metadata:react:alert-dialog") {
+            Plan::Index { file, item } => {
+                assert!(file.path.ends_with("ui/_registry.ts"));
+                assert_eq!(item.as_deref(), Some("alert-dialog"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            plan_for(&tree, "list:react:blocks"),
+            Plan::Index { item: None, .. }
+        ));
+        assert_eq!(plan_for(&tree, "list:react:components"), Plan::FromTree);
+        assert_eq!(plan_for(&tree, "tree:react"), Plan::FromTree);
+    }
+}
