@@ -328,3 +328,47 @@ async fn connection_cap_refuses_with_a_clear_error() {
     }
     panic!("connection slots were never released");
 }
+
+#[tokio::test]
+async fn an_answer_too_big_for_a_frame_is_an_error_not_a_dropped_connection() {
+    let config = format!(
+        "{}max_frame_size = \"64KiB\"\n",
+        crate::harness::TEST_CONFIG
+    );
+    let d = TestDaemon::start_with(&config);
+    let mut client = d.client().await;
+    // 200 keys of ~500 bytes: their listing is over 64 KiB.
+    for i in 0..200 {
+        let key = format!(
+            "big:{}{i:03}:{}:{}",
+            "k".repeat(120),
+            "x".repeat(120),
+            "y".repeat(120)
+        );
+        let set = Request::Set {
+            key,
+            value: Bytes::from_static(b"v"),
+            ttl: None,
+        };
+        assert!(matches!(
+            client.request(&set).await.unwrap(),
+            Response::Stored(_)
+        ));
+    }
+    match client
+        .request(&Request::Keys { pattern: None })
+        .await
+        .unwrap()
+    {
+        Response::Error(e) => {
+            assert_eq!(e.code, ErrorCode::FrameTooLarge);
+            assert!(e.message.contains("ask for less"), "{}", e.message);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The connection is still usable, and a narrower question gets its answer.
+    let narrow = Request::Keys {
+        pattern: Some("big:*00?:*".into()),
+    };
+    assert!(matches!(client.request(&narrow).await.unwrap(), Response::Keys(k) if k.len() == 10));
+}
