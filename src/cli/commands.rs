@@ -200,8 +200,12 @@ async fn database_command(config: &Config, request: Request) -> ExitCode {
         }
         Response::Maintenance(r) => {
             println!(
-                "deleted {} stale, evicted {}; {} rows, {} bytes stored; took {:?}",
-                r.stale_deleted, r.evicted, r.rows, r.bytes, r.took
+                "deleted {} stale, evicted {}; {} rows, {} bytes stored; took {:.1} ms",
+                r.stale_deleted,
+                r.evicted,
+                r.rows,
+                r.bytes,
+                r.took.as_secs_f64() * 1e3
             );
             ExitCode::SUCCESS
         }
