@@ -147,6 +147,8 @@ impl Default for L2Config {
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct GithubConfig {
+    /// Off: no upstream; misses stay misses (offline use).
+    pub enabled: bool,
     /// The REST API origin (GitHub Enterprise: `https://HOST/api/v3`).
     pub api_url: String,
     /// The raw file origin.
@@ -172,6 +174,7 @@ pub struct GithubConfig {
 impl std::fmt::Debug for GithubConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GithubConfig")
+            .field("enabled", &self.enabled)
             .field("api_url", &self.api_url)
             .field("raw_url", &self.raw_url)
             .field(
@@ -195,6 +198,7 @@ impl std::fmt::Debug for GithubConfig {
 impl Default for GithubConfig {
     fn default() -> Self {
         GithubConfig {
+            enabled: true,
             api_url: "https://api.github.com".into(),
             raw_url: "https://raw.githubusercontent.com".into(),
             token: String::new(),

@@ -1,11 +1,17 @@
-//! L3: GitHub, the source of truth. Built so far: the framework table and the parsers for
-//! what upstream serves; the tier actor that fetches comes next (issue 4).
+//! L3: GitHub, the source of truth: the framework table, the parsers for what upstream
+//! serves, quota rules, the HTTP client and the tier actor that puts them together.
 
+mod actor;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod framework;
+mod handle;
 pub mod http;
 pub mod plan;
 pub mod quota;
 pub mod registry_file;
 pub mod tree;
+pub mod values;
+
+pub(crate) use actor::{GithubArgs, GithubTier, ToGithub};
+pub use handle::GithubHandle;

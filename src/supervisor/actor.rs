@@ -17,6 +17,7 @@ use super::slot::Publisher;
 use crate::config::Config;
 use crate::daemon::DataDirLock;
 use crate::database::{DatabaseArgs, DatabaseTier, ToDatabase};
+use crate::github::{GithubArgs, GithubTier, ToGithub};
 use crate::memory::{MemoryArgs, MemoryTier, ToMemory};
 use crate::router::{Router, RouterArgs, Tiers, ToRouter};
 
@@ -31,16 +32,18 @@ pub enum ToSupervisor {
 enum Child {
     Memory,
     Database,
+    Github,
     Router,
 }
 
 impl Child {
-    const ALL: [Child; 3] = [Child::Memory, Child::Database, Child::Router];
+    const ALL: [Child; 4] = [Child::Memory, Child::Database, Child::Github, Child::Router];
 
     fn name(self) -> &'static str {
         match self {
             Child::Memory => "memory",
             Child::Database => "database",
+            Child::Github => "github",
             Child::Router => "router",
         }
     }
@@ -52,6 +55,7 @@ pub struct SupervisorArgs {
     pub config: Config,
     pub memory: Publisher<ToMemory>,
     pub database: Publisher<ToDatabase>,
+    pub github: Publisher<ToGithub>,
     pub data_dir_lock: Arc<Mutex<Option<DataDirLock>>>,
     pub router: Publisher<ToRouter>,
     pub tiers: Tiers,
@@ -62,7 +66,7 @@ pub struct SupervisorState {
     args: SupervisorArgs,
     children: Vec<(ActorId, Child)>,
     recent_restarts: VecDeque<Instant>,
-    restart_counts: [u64; 3],
+    restart_counts: [u64; 4],
     stopping: bool,
 }
 
@@ -80,12 +84,17 @@ impl Actor for Supervisor {
             args,
             children: Vec::new(),
             recent_restarts: VecDeque::new(),
-            restart_counts: [0; 3],
+            restart_counts: [0; 4],
             stopping: false,
         };
         // Tiers before the router, so the router never starts with nothing beneath it.
         for child in Child::ALL {
-            if child == Child::Database && !state.args.config.l2.enabled {
+            let enabled = match child {
+                Child::Database => state.args.config.l2.enabled,
+                Child::Github => state.args.config.github.enabled,
+                _ => true,
+            };
+            if !enabled {
                 continue;
             }
             spawn_child(child, myself.get_cell(), &mut state).await?;
@@ -108,6 +117,7 @@ impl Actor for Supervisor {
                 let _ = reply.send(counts);
             }
             ToSupervisor::Reconfigure(config) => {
+                // L3 keeps its origins, token and TTLs until a restart.
                 if let Some(memory) = state.args.memory.borrow().as_ref() {
                     let _ = memory.send_message(ToMemory::Reconfigure {
                         budget: config.l1.max_bytes.bytes(),
@@ -124,6 +134,10 @@ impl Actor for Supervisor {
                 let router = state.args.router.send_replace(None);
                 if let Some(router) = router {
                     let _ = router.drain_and_wait(drain).await;
+                }
+                let github = state.args.github.send_replace(None);
+                if let Some(github) = github {
+                    let _ = github.drain_and_wait(drain).await;
                 }
                 let memory = state.args.memory.send_replace(None);
                 if let Some(memory) = memory {
@@ -233,6 +247,16 @@ async fn spawn_child(
             let (actor, _) = Actor::spawn_linked(None, DatabaseTier, args, supervisor).await?;
             let id = actor.get_id();
             state.args.database.send_replace(Some(actor));
+            id
+        }
+        Child::Github => {
+            let args = GithubArgs {
+                config: config.github.clone(),
+                ttl: config.ttl.clone(),
+            };
+            let (actor, _) = Actor::spawn_linked(None, GithubTier, args, supervisor).await?;
+            let id = actor.get_id();
+            state.args.github.send_replace(Some(actor));
             id
         }
         Child::Router => {

@@ -11,6 +11,7 @@ use super::slot::Slot;
 use crate::config::Config;
 use crate::daemon::DataDirLock;
 use crate::database::DatabaseHandle;
+use crate::github::GithubHandle;
 use crate::memory::MemoryHandle;
 use crate::router::{RouterHandle, Tiers};
 use crate::tier::Tier;
@@ -44,6 +45,7 @@ impl Actors {
         let timeout = config.daemon.request_timeout;
         let (memory_tx, memory_slot) = Slot::new("memory tier");
         let (database_tx, database_slot) = Slot::new("database tier");
+        let (github_tx, github_slot) = Slot::new("github tier");
         let (router_tx, router_slot) = Slot::new("router");
         let memory = MemoryHandle::new(memory_slot, timeout);
         let database = config
@@ -55,12 +57,16 @@ impl Actors {
         if let Some(database) = &database {
             tiers.push(Arc::new(database.clone()));
         }
+        if config.github.enabled {
+            tiers.push(Arc::new(GithubHandle::new(github_slot, timeout)));
+        }
         let tiers: Tiers = Arc::from(tiers);
         let (fatal_tx, fatal) = watch::channel(None);
         let args = SupervisorArgs {
             config: config.clone(),
             memory: memory_tx,
             database: database_tx,
+            github: github_tx,
             data_dir_lock: Arc::new(Mutex::new(lock)),
             router: router_tx,
             tiers,

@@ -22,6 +22,7 @@ fn config(restart_limit: u64) -> Config {
         .config;
     config.daemon.restart_limit = restart_limit;
     config.l2.enabled = false;
+    config.github.enabled = false;
     config
 }
 

@@ -11,8 +11,14 @@ use shadcache::protocol::{Request, Response};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_shadcache");
 
-/// A config suited to tests: short timeouts so misbehaving-client tests finish quickly.
+/// A config suited to tests: short timeouts so misbehaving-client tests finish quickly, and
+/// a GitHub that refuses connections at once (nothing in the tests reaches the internet).
+/// `[daemon]` stays last: tests append keys to it.
 pub const TEST_CONFIG: &str = r#"
+[github]
+api_url = "http://127.0.0.1:9"
+raw_url = "http://127.0.0.1:9"
+
 [daemon]
 log_level = "debug"
 frame_timeout = "1s"

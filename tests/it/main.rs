@@ -3,6 +3,7 @@
 mod cli;
 mod harness;
 mod l2;
+mod l3;
 mod lifecycle;
 mod protocol;
 mod systemd;

@@ -1,0 +1,146 @@
+//! L3 through the real daemon against the fake GitHub serving the recorded fixtures: content
+//! byte-identical to upstream, what each flow costs in requests, and a rate-limited origin
+//! left alone until its reset.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use shadcache::protocol::{Request, Response, TierName};
+use shadcache::testkit::origin::{FakeOrigin, Fault};
+
+use crate::harness::TestDaemon;
+
+fn fixtures() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("SHADCACHE_FIXTURES")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/github")
+        });
+    if dir.join("MANIFEST.md").exists() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("SHADCACHE_REQUIRE_FIXTURES").is_none(),
+        "fixtures required but not found at {}",
+        dir.display()
+    );
+    eprintln!("skipped: no GitHub fixtures at {}", dir.display());
+    None
+}
+
+fn daemon_for(origin: &FakeOrigin) -> TestDaemon {
+    TestDaemon::start_with(&format!(
+        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\n\n[daemon]\nframe_timeout = \"1s\"\n",
+        origin.api_url(),
+        origin.raw_url()
+    ))
+}
+
+async fn get(d: &TestDaemon, key: &str) -> Option<(Bytes, TierName)> {
+    match d.request(Request::Get { key: key.into() }).await {
+        Response::Value(found) => found.map(|f| (f.value, f.info.tier)),
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+const REACT_RAW: &str = "raw.githubusercontent.com/shadcn-ui/ui/main/apps/v4/registry/new-york-v4";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn react_content_is_served_byte_identical_for_two_api_calls() {
+    let Some(dir) = fixtures() else { return };
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let d = daemon_for(&origin);
+
+    let (button, tier) = get(&d, "component:react:button").await.expect("button");
+    assert_eq!(tier, TierName::Github);
+    let expected = std::fs::read(dir.join(REACT_RAW).join("ui/button.tsx")).unwrap();
+    assert_eq!(button.as_ref(), expected.as_slice());
+
+    let (demo, _) = get(&d, "demo:react:card").await.expect("card demo");
+    let expected = std::fs::read(dir.join(REACT_RAW).join("examples/card-demo.tsx")).unwrap();
+    assert_eq!(demo.as_ref(), expected.as_slice());
+
+    let (block, _) = get(&d, "block:react:login-01").await.expect("login-01");
+    let block: serde_json::Value = serde_json::from_slice(&block).unwrap();
+    let files = block["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    let page = files.iter().find(|f| f["path"] == "page.tsx").unwrap();
+    let expected =
+        std::fs::read_to_string(dir.join(REACT_RAW).join("blocks/login-01/page.tsx")).unwrap();
+    assert_eq!(page["content"], expected);
+
+    let (list, _) = get(&d, "list:react:components").await.expect("listing");
+    let list: Vec<String> = serde_json::from_slice(&list).unwrap();
+    assert_eq!(list.len(), 61);
+
+    let (meta, _) = get(&d, "metadata:react:alert-dialog")
+        .await
+        .expect("metadata");
+    let meta: serde_json::Value = serde_json::from_slice(&meta).unwrap();
+    assert_eq!(meta["dependencies"][0], "radix-ui");
+    assert_eq!(meta["registryDependencies"][0], "button");
+
+    let (blocks, _) = get(&d, "list:react:blocks").await.expect("block listing");
+    let blocks: serde_json::Value = serde_json::from_slice(&blocks).unwrap();
+    let login = blocks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["name"] == "login-01")
+        .unwrap();
+    assert_eq!(login["categories"][0], "authentication");
+
+    // One directory listing and one recursive tree for everything above.
+    let (_, api) = origin.totals();
+    assert_eq!(api, 2, "{:?}", origin.requests());
+    // A second read is L1's.
+    assert_eq!(
+        get(&d, "component:react:button").await.unwrap().1,
+        TierName::Memory
+    );
+    assert_eq!(
+        origin.count("/raw/shadcn-ui/ui/main/apps/v4/registry/new-york-v4/ui/button.tsx"),
+        1
+    );
+
+    // Names that do not exist upstream are misses, and cost no download.
+    assert!(get(&d, "component:react:buton").await.is_none());
+    assert!(get(&d, "demo:react:sidebar").await.is_none());
+    assert_eq!(origin.totals().1, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rate_limited_origin_is_not_called_again_before_its_reset() {
+    let Some(dir) = fixtures() else { return };
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let listing = "/api/repos/shadcn-ui/ui/contents/apps/v4/registry?ref=main";
+    origin.fault(
+        listing,
+        Fault::RateLimit {
+            status: 403,
+            retry_after: Some(120),
+            reset_in: Duration::from_secs(600),
+        },
+    );
+    let d = daemon_for(&origin);
+    assert!(get(&d, "component:react:button").await.is_none());
+    assert_eq!(origin.count(listing), 1);
+    origin.clear_faults();
+    for _ in 0..3 {
+        assert!(get(&d, "component:react:card").await.is_none());
+    }
+    assert_eq!(
+        origin.count(listing),
+        1,
+        "called before the retry-after passed"
+    );
+    let Response::Stats(stats) = d.request(Request::Stats).await else {
+        panic!()
+    };
+    let l3 = stats
+        .tiers
+        .iter()
+        .find(|t| t.tier == TierName::Github)
+        .unwrap();
+    assert!(l3.state.contains("rate limit"), "{}", l3.state);
+}
