@@ -166,9 +166,6 @@ pub struct GithubConfig {
     pub max_concurrent: u64,
     /// Below this many remaining API calls, only requests a client waits for go upstream.
     pub quota_reserve: u64,
-    /// How long "no such component upstream" is remembered.
-    #[serde(with = "humantime_serde")]
-    pub not_found_ttl: Duration,
 }
 
 impl std::fmt::Debug for GithubConfig {
@@ -190,7 +187,6 @@ impl std::fmt::Debug for GithubConfig {
             .field("max_body", &self.max_body)
             .field("max_concurrent", &self.max_concurrent)
             .field("quota_reserve", &self.quota_reserve)
-            .field("not_found_ttl", &self.not_found_ttl)
             .finish()
     }
 }
@@ -207,7 +203,6 @@ impl Default for GithubConfig {
             max_body: ByteSize::mib(8),
             max_concurrent: 8,
             quota_reserve: 10,
-            not_found_ttl: Duration::from_secs(600),
         }
     }
 }
