@@ -144,3 +144,56 @@ async fn a_rate_limited_origin_is_not_called_again_before_its_reset() {
         .unwrap();
     assert!(l3.state.contains("rate limit"), "{}", l3.state);
 }
+
+/// Every other framework the fixtures cover: React with Base UI, and Svelte.
+#[tokio::test(flavor = "multi_thread")]
+async fn base_ui_and_svelte_are_served_byte_identical() {
+    let Some(dir) = fixtures() else { return };
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let d = daemon_for(&origin);
+    let base = "raw.githubusercontent.com/shadcn-ui/ui/main/apps/v4/registry/bases/base";
+    let svelte = "raw.githubusercontent.com/huntabyte/shadcn-svelte/main/docs/src/lib/registry";
+    for (key, file) in [
+        (
+            "component:react-base:button",
+            format!("{base}/ui/button.tsx"),
+        ),
+        (
+            "demo:react-base:dialog",
+            format!("{base}/examples/dialog-example.tsx"),
+        ),
+        (
+            "component:svelte:card",
+            format!("{svelte}/ui/card/card.svelte"),
+        ),
+        (
+            "demo:svelte:button",
+            format!("{svelte}/examples/button-demo.svelte"),
+        ),
+    ] {
+        let (value, tier) = get(&d, key)
+            .await
+            .unwrap_or_else(|| panic!("{key} missing"));
+        assert_eq!(tier, TierName::Github);
+        let expected = std::fs::read(dir.join(&file)).unwrap();
+        assert_eq!(value.as_ref(), expected.as_slice(), "{key}");
+    }
+    let (block, _) = get(&d, "block:svelte:login-01")
+        .await
+        .expect("svelte login-01");
+    let block: serde_json::Value = serde_json::from_slice(&block).unwrap();
+    let paths: Vec<&str> = block["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert!(paths.contains(&"+page.svelte"), "{paths:?}");
+    let (meta, _) = get(&d, "metadata:react-base:button")
+        .await
+        .expect("base metadata");
+    let meta: serde_json::Value = serde_json::from_slice(&meta).unwrap();
+    assert_eq!(meta["name"], "button");
+    // Two registries, two API calls each.
+    assert_eq!(origin.totals().1, 4, "{:?}", origin.requests());
+}
