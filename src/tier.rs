@@ -55,6 +55,22 @@ impl EntryMeta {
     }
 }
 
+/// One key's answer from a tier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Hit(Entry),
+    /// Not here; a lower tier may have it.
+    Miss,
+    /// The source of truth says this does not exist, and why (with a suggestion when one fits).
+    Absent(String),
+}
+
+impl From<Option<Entry>> for Lookup {
+    fn from(entry: Option<Entry>) -> Lookup {
+        entry.map_or(Lookup::Miss, Lookup::Hit)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub value: Bytes,
@@ -83,8 +99,8 @@ pub trait Tier: Send + Sync + 'static {
     fn persistent(&self) -> bool {
         false
     }
-    /// Counts as an access; one slot per key, in order.
-    fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Option<Entry>>>;
+    /// Counts as an access; one answer per key, in order.
+    fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Lookup>>;
     /// All or nothing.
     fn put_many(&self, entries: Vec<(Key, Entry)>) -> TierFuture<()>;
     fn delete_many(&self, keys: Vec<Key>) -> TierFuture<u64>;

@@ -10,7 +10,7 @@ use super::{Cmd, MigrateCmd, fail};
 use crate::client::{Client, ClientError};
 use crate::config::{self, Config, Overrides};
 use crate::database::offline;
-use crate::protocol::{EntryInfo, MigrateAction, Request, Response, Stats};
+use crate::protocol::{EntryInfo, ErrorCode, MigrateAction, Request, Response, Stats};
 
 /// Generous: a `stats` or a large `keys` on a busy daemon is still quick, and a hang is not.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -85,6 +85,10 @@ fn request_for(command: &Cmd) -> Result<Request, String> {
 fn print_response(command: &Cmd, response: Response) -> ExitCode {
     let miss = ExitCode::from(1);
     match (command, response) {
+        (_, Response::Error(e)) if e.code == ErrorCode::NotFound => {
+            eprintln!("{}", e.message);
+            miss
+        }
         (_, Response::Error(e)) => fail(&e.message),
         (Cmd::Ping, Response::Pong) => {
             println!("pong");

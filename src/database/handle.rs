@@ -9,7 +9,7 @@ use crate::glob::Glob;
 use crate::key::Key;
 use crate::protocol::{MaintenanceReport, MigrateAction, MigrationInfo, TierName, TierStats};
 use crate::supervisor::Slot;
-use crate::tier::{Entry, EntryMeta, Tier, TierError, TierFuture};
+use crate::tier::{Entry, EntryMeta, Lookup, Tier, TierError, TierFuture};
 
 #[derive(Clone)]
 pub struct DatabaseHandle {
@@ -65,8 +65,9 @@ impl Tier for DatabaseHandle {
         true
     }
 
-    fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Option<Entry>>> {
-        self.ask(|reply| ToDatabase::GetMany(keys, reply))
+    fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Lookup>> {
+        let found = self.ask(|reply| ToDatabase::GetMany(keys, reply));
+        async move { Ok(found.await?.into_iter().map(Lookup::from).collect()) }.boxed()
     }
 
     fn put_many(&self, entries: Vec<(Key, Entry)>) -> TierFuture<()> {

@@ -20,13 +20,13 @@ use super::values;
 use crate::config::{GithubConfig, TtlConfig};
 use crate::key::Key;
 use crate::protocol::{TierName, TierStats};
-use crate::tier::{Entry, TierError, unix_ms};
+use crate::tier::{Entry, Lookup, TierError, unix_ms};
 
 type Reply<T> = RpcReplyPort<Result<T, TierError>>;
 const LABEL: &str = "L3 github";
 
 pub enum ToGithub {
-    GetMany(Vec<Key>, Reply<Vec<Option<Entry>>>),
+    GetMany(Vec<Key>, Reply<Vec<Lookup>>),
     Stats(RpcReplyPort<TierStats>),
     Ping(Reply<()>),
     /// From read tasks: the framework's tree, fetched or revalidated when stale.
@@ -307,6 +307,15 @@ async fn fetch_tree(
     }
 }
 
+/// What one key's read found upstream.
+enum Read {
+    Value(Bytes),
+    /// The key is a plain cache entry: GitHub has nothing to say about it.
+    NoUpstream,
+    /// GitHub (through its tree) says there is no such thing.
+    Absent(String),
+}
+
 struct ReadTask {
     myself: ActorRef<ToGithub>,
     http: Arc<Http>,
@@ -317,25 +326,26 @@ struct ReadTask {
 const TREE_WAIT: Duration = Duration::from_secs(60);
 
 impl ReadTask {
-    async fn run(&self, keys: Vec<Key>) -> Vec<Option<Entry>> {
+    async fn run(&self, keys: Vec<Key>) -> Vec<Lookup> {
         let (mut found, mut not_found, mut failed) = (0, 0, 0);
         let mut answers = Vec::with_capacity(keys.len());
         for key in keys {
             let answer = match self.read(&key).await {
-                Ok(Some(value)) => {
+                Ok(Read::Value(value)) => {
                     found += 1;
                     let now = unix_ms();
                     let ttl = self.ttl.for_kind(key.kind()).as_millis() as u64;
-                    Some(Entry::new(value, now, Some(now + ttl)))
+                    Lookup::Hit(Entry::new(value, now, Some(now + ttl)))
                 }
-                Ok(None) => {
+                Ok(Read::NoUpstream) => Lookup::Miss,
+                Ok(Read::Absent(message)) => {
                     not_found += 1;
-                    None
+                    Lookup::Absent(message)
                 }
                 Err(e) => {
                     tracing::warn!(%key, error = %e, "GitHub read failed");
                     failed += 1;
-                    None
+                    Lookup::Miss
                 }
             };
             answers.push(answer);
@@ -348,15 +358,11 @@ impl ReadTask {
         answers
     }
 
-    /// `Ok(None)`: no such thing upstream (or no upstream for this key).
-    async fn read(&self, key: &Key) -> Result<Option<Bytes>, TierError> {
+    async fn read(&self, key: &Key) -> Result<Read, TierError> {
         let upstream = match Upstream::from_key(key) {
             Ok(Some(upstream)) => upstream,
-            Ok(None) => return Ok(None),
-            Err(e) => {
-                tracing::debug!(error = %e, "no upstream");
-                return Ok(None);
-            }
+            Ok(None) => return Ok(Read::NoUpstream),
+            Err(e) => return Ok(Read::Absent(e.to_string())),
         };
         let framework = upstream.framework();
         let tree = match self
@@ -367,12 +373,13 @@ impl ReadTask {
             Ok(ractor::rpc::CallResult::Success(tree)) => tree?,
             _ => return Err(unavailable("the tree listing did not arrive")),
         };
+        let absent = || Read::Absent(format!("not found upstream: {key}"));
         match plan::plan(&upstream, &tree) {
-            Plan::NotFound(message) => {
-                tracing::info!(%key, %message);
-                Ok(None)
-            }
-            Plan::File(file) => self.raw(framework, &file).await,
+            Plan::NotFound(message) => Ok(Read::Absent(message)),
+            Plan::File(file) => Ok(self
+                .raw(framework, &file)
+                .await?
+                .map_or_else(absent, Read::Value)),
             Plan::Files { name, files } => {
                 let mut bodies = Vec::with_capacity(files.len());
                 for (relative, file) in files {
@@ -381,14 +388,15 @@ impl ReadTask {
                         None => return Err(unavailable(&format!("{} vanished", file.path))),
                     }
                 }
-                Ok(Some(values::block(&name, &bodies)))
+                Ok(Read::Value(values::block(&name, &bodies)))
             }
             Plan::Index { file, item } => match self.raw(framework, &file).await? {
-                Some(index) => values::from_index(&upstream, item.as_deref(), &index)
-                    .map_err(|e| unavailable(&e)),
-                None => Ok(None),
+                Some(index) => Ok(values::from_index(&upstream, item.as_deref(), &index)
+                    .map_err(|e| unavailable(&e))?
+                    .map_or_else(absent, Read::Value)),
+                None => Ok(absent()),
             },
-            Plan::FromTree => Ok(Some(values::from_tree(&upstream, &tree))),
+            Plan::FromTree => Ok(Read::Value(values::from_tree(&upstream, &tree))),
         }
     }
 

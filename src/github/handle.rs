@@ -10,7 +10,7 @@ use crate::glob::Glob;
 use crate::key::Key;
 use crate::protocol::{TierName, TierStats};
 use crate::supervisor::Slot;
-use crate::tier::{Entry, EntryMeta, Tier, TierFuture};
+use crate::tier::{Entry, EntryMeta, Lookup, Tier, TierFuture};
 
 #[derive(Clone)]
 pub struct GithubHandle {
@@ -33,7 +33,7 @@ impl Tier for GithubHandle {
         TierName::Github
     }
 
-    fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Option<Entry>>> {
+    fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Lookup>> {
         let slot = self.slot.clone();
         let timeout = self.timeout;
         async move {

@@ -9,7 +9,7 @@ use crate::glob::Glob;
 use crate::key::Key;
 use crate::protocol::{TierName, TierStats};
 use crate::supervisor::Slot;
-use crate::tier::{Entry, EntryMeta, Tier, TierFuture};
+use crate::tier::{Entry, EntryMeta, Lookup, Tier, TierFuture};
 
 #[derive(Clone)]
 pub struct MemoryHandle {
@@ -47,8 +47,9 @@ impl Tier for MemoryHandle {
         TierName::Memory
     }
 
-    fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Option<Entry>>> {
-        self.ask(|reply| ToMemory::GetMany(keys, reply))
+    fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Lookup>> {
+        let found = self.ask(|reply| ToMemory::GetMany(keys, reply));
+        async move { Ok(found.await?.into_iter().map(Lookup::from).collect()) }.boxed()
     }
 
     fn put_many(&self, entries: Vec<(Key, Entry)>) -> TierFuture<()> {

@@ -10,7 +10,7 @@ use super::{MemoryArgs, MemoryHandle, MemoryTier};
 use crate::glob::Glob;
 use crate::key::Key;
 use crate::supervisor::Slot;
-use crate::tier::{Entry, Tier, TierError, unix_ms};
+use crate::tier::{Entry, Lookup, Tier, TierError, unix_ms};
 
 async fn start(budget: u64, sweep: Duration) -> MemoryHandle {
     let (publish, slot) = Slot::new("memory tier");
@@ -50,8 +50,8 @@ async fn contract_round_trip() {
         ])
         .await
         .unwrap();
-    assert_eq!(got[0].as_ref().unwrap().value, Bytes::from_static(b"card"));
-    assert!(got[1].is_none());
+    assert!(matches!(&got[0], Lookup::Hit(e) if e.value == Bytes::from_static(b"card")));
+    assert_eq!(got[1], Lookup::Miss);
     let mut keys = l1.keys(Glob::parse("component:*").unwrap()).await.unwrap();
     keys.sort();
     assert_eq!(

@@ -304,4 +304,6 @@ pub enum ErrorCode {
     ValueTooLarge,
     ShuttingDown,
     Internal,
+    /// The name does not exist upstream; the message says so, with a suggestion if one fits.
+    NotFound,
 }

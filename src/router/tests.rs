@@ -15,7 +15,7 @@ use crate::key::Key;
 use crate::memory::{MemoryArgs, MemoryHandle, MemoryTier};
 use crate::protocol::{Response, TierName, TierStats};
 use crate::supervisor::Slot;
-use crate::tier::{Entry, EntryMeta, Tier, TierError, TierFuture, unix_ms};
+use crate::tier::{Entry, EntryMeta, Lookup, Tier, TierError, TierFuture, unix_ms};
 
 /// A lower tier for tests: a map behind a mutex that can be told to fail.
 #[derive(Default)]
@@ -45,11 +45,17 @@ impl Tier for FakeTier {
     fn name(&self) -> TierName {
         TierName::Database
     }
-    fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Option<Entry>>> {
+    fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Lookup>> {
         let entries = self.entries.lock().unwrap();
         let found = keys
             .iter()
-            .map(|k| entries.iter().find(|(e, _)| e == k).map(|(_, v)| v.clone()))
+            .map(|k| {
+                entries
+                    .iter()
+                    .find(|(e, _)| e == k)
+                    .map(|(_, v)| v.clone())
+                    .into()
+            })
             .collect();
         drop(entries);
         self.result(found)

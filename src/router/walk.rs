@@ -10,7 +10,7 @@ use super::command::Command;
 use crate::config::TtlConfig;
 use crate::key::Key;
 use crate::protocol::{Ack, ErrorCode, Found, Response, TierName, WireError};
-use crate::tier::{Entry, Tier, TierError, unix_ms};
+use crate::tier::{Entry, Lookup, Tier, TierError, unix_ms};
 
 pub type Tiers = Arc<[Arc<dyn Tier>]>;
 
@@ -52,11 +52,16 @@ pub async fn execute(command: Command, tiers: Tiers, ttl: Arc<TtlConfig>) -> (Re
             Err(e) => error_response(e),
         },
         Command::Get(key) => match get_many(&tiers, vec![key], &mut outcome).await {
-            Ok(mut found) => Response::Value(found.pop().flatten()),
+            Ok((mut found, mut absent)) => match (found.pop().flatten(), absent.pop().flatten()) {
+                (None, Some(message)) => {
+                    Response::Error(WireError::new(ErrorCode::NotFound, message))
+                }
+                (found, _) => Response::Value(found),
+            },
             Err(e) => error_response(e),
         },
         Command::MGet(keys) => match get_many(&tiers, keys, &mut outcome).await {
-            Ok(found) => Response::Values(found),
+            Ok((found, _)) => Response::Values(found),
             Err(e) => error_response(e),
         },
         Command::Set { key, value, ttl } => {
@@ -129,14 +134,16 @@ pub async fn execute(command: Command, tiers: Tiers, ttl: Arc<TtlConfig>) -> (Re
 /// Walks the tiers for every key still missing, then promotes fresh hits into the tiers above
 /// the one that had them. An expired copy (only persistent tiers keep them) is remembered and
 /// the walk goes on; it is the answer, marked stale, only if no lower tier has a fresh one. A
-/// tier that fails is skipped; if every tier failed, that is the answer.
+/// tier that fails is skipped; if every tier failed, that is the answer. Beside the answers:
+/// for keys the source of truth says do not exist, why.
 async fn get_many(
     tiers: &Tiers,
     keys: Vec<Key>,
     outcome: &mut Outcome,
-) -> Result<Vec<Option<Found>>, TierError> {
+) -> Result<(Vec<Option<Found>>, Vec<Option<String>>), TierError> {
     let now = unix_ms();
     let mut answers: Vec<Option<Found>> = vec![None; keys.len()];
+    let mut absent: Vec<Option<String>> = vec![None; keys.len()];
     let mut stale: Vec<Option<(TierName, Entry)>> = vec![None; keys.len()];
     let mut missing: Vec<usize> = (0..keys.len()).collect();
     let mut last_error = None;
@@ -159,13 +166,13 @@ async fn get_many(
         let mut still_missing = Vec::new();
         for (&i, entry) in missing.iter().zip(found) {
             match entry {
-                Some(entry) if entry.meta.is_expired(now) => {
+                Lookup::Hit(entry) if entry.meta.is_expired(now) => {
                     if stale[i].is_none() {
                         stale[i] = Some((tier.name(), entry));
                     }
                     still_missing.push(i);
                 }
-                Some(entry) => {
+                Lookup::Hit(entry) => {
                     outcome.answered_by.push(tier.name());
                     answers[i] = Some(Found {
                         value: entry.value.clone(),
@@ -173,7 +180,11 @@ async fn get_many(
                     });
                     promote.push((keys[i].clone(), entry));
                 }
-                None => still_missing.push(i),
+                Lookup::Miss => still_missing.push(i),
+                Lookup::Absent(why) => {
+                    absent[i] = Some(why);
+                    still_missing.push(i);
+                }
             }
         }
         if !promote.is_empty() && depth > 0 {
@@ -196,7 +207,7 @@ async fn get_many(
     }
     match last_error {
         Some(e) if !any_tier_answered => Err(e),
-        _ => Ok(answers),
+        _ => Ok((answers, absent)),
     }
 }
 

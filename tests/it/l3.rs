@@ -103,10 +103,31 @@ async fn react_content_is_served_byte_identical_for_two_api_calls() {
         1
     );
 
-    // Names that do not exist upstream are misses, and cost no download.
-    assert!(get(&d, "component:react:buton").await.is_none());
-    assert!(get(&d, "demo:react:sidebar").await.is_none());
-    assert_eq!(origin.totals().1, 2);
+    // Names that do not exist upstream get a clear answer and cost no download.
+    for (key, says) in [
+        (
+            "component:react:buton",
+            "not found: no component `buton` for react (did you mean `button`?)",
+        ),
+        (
+            "demo:react:sidebar",
+            "not found: component `sidebar` for react has no demo upstream",
+        ),
+    ] {
+        match d.request(Request::Get { key: key.into() }).await {
+            Response::Error(e) => {
+                assert_eq!(e.code, shadcache::protocol::ErrorCode::NotFound);
+                assert_eq!(e.message, says);
+            }
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+    let cli = d.cli(&["get", "component:react:buton"], None);
+    assert_eq!(cli.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&cli.stderr).contains("did you mean `button`"));
+    // Never the text of GitHub's 404 page served as source.
+    assert!(cli.stdout.is_empty());
+    assert_eq!(origin.totals().1, 2, "{:?}", origin.requests());
 }
 
 #[tokio::test(flavor = "multi_thread")]
