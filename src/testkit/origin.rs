@@ -161,6 +161,11 @@ impl FakeOrigin {
         (all, api)
     }
 
+    /// Primary API quota spent: API answers other than 304s, as GitHub counts them.
+    pub fn quota_used(&self) -> u64 {
+        self.state.lock().unwrap().api_used
+    }
+
     /// Every path asked for, with counts (for asserting nothing unexpected was requested).
     pub fn requests(&self) -> Vec<(String, u64)> {
         let mut all: Vec<_> = self

@@ -218,3 +218,77 @@ async fn base_ui_and_svelte_are_served_byte_identical() {
     // Two registries, two API calls each.
     assert_eq!(origin.totals().1, 4, "{:?}", origin.requests());
 }
+
+/// The issue's budget: the whole react fixture set (25 components, their 22 demos, 4 blocks)
+/// costs 2 API calls plus one raw download per file; a second pass after every TTL ran out
+/// costs no primary quota (the tree is revalidated with a 304).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_react_pass_costs_two_api_calls_and_a_second_pass_after_ttl_costs_no_quota() {
+    let Some(dir) = fixtures() else { return };
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let d = TestDaemon::start_with(&format!(
+        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\n\n\
+         [ttl]\ncomponent = \"2s\"\ndemo = \"2s\"\nblock = \"2s\"\ntree = \"2s\"\n\n\
+         [daemon]\nframe_timeout = \"1s\"\n",
+        origin.api_url(),
+        origin.raw_url()
+    ));
+    let components = [
+        "accordion",
+        "alert",
+        "alert-dialog",
+        "avatar",
+        "badge",
+        "button",
+        "button-group",
+        "calendar",
+        "card",
+        "checkbox",
+        "dialog",
+        "dropdown-menu",
+        "field",
+        "input",
+        "label",
+        "popover",
+        "select",
+        "sheet",
+        "switch",
+        "table",
+        "tabs",
+        "tooltip",
+        "sidebar",
+        "chart",
+        "form",
+    ];
+    let blocks = ["dashboard-01", "login-01", "sidebar-07", "signup-01"];
+    let mut keys: Vec<String> = components
+        .iter()
+        .map(|c| format!("component:react:{c}"))
+        .collect();
+    keys.extend(components[..22].iter().map(|c| format!("demo:react:{c}")));
+    keys.extend(blocks.iter().map(|b| format!("block:react:{b}")));
+    let pass = || async {
+        for key in &keys {
+            assert!(get(&d, key).await.is_some(), "{key}");
+        }
+    };
+    pass().await;
+    let raw_files = 25 + 22 + 11 + 2 + 6 + 2;
+    let (all, api) = origin.totals();
+    assert_eq!(api, 2, "{:?}", origin.requests());
+    assert_eq!(all - api, raw_files, "one raw download per file");
+    let quota_after_first = origin.quota_used();
+
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    pass().await;
+    assert_eq!(
+        origin.quota_used(),
+        quota_after_first,
+        "the second pass spent primary quota: {:?}",
+        origin.requests()
+    );
+    eprintln!(
+        "first pass: 2 API calls + {raw_files} raw files; second pass: {} more requests, 0 quota",
+        origin.totals().0 - all
+    );
+}
