@@ -105,8 +105,17 @@ impl Actor for GithubTier {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             ToGithub::GetMany(keys, reply) => {
+                let quota = quota_entry(&state.quota);
                 if let Err(refusal) = state.quota.check(Priority::Interactive, unix_ms()) {
-                    let _ = reply.send(Err(unavailable(&refusal.to_string())));
+                    tracing::debug!(%refusal, "GitHub not asked");
+                    let answers = keys
+                        .iter()
+                        .map(|k| match k.as_str() {
+                            RATE_LIMIT_KEY => Lookup::Hit(quota.clone()),
+                            _ => Lookup::Miss,
+                        })
+                        .collect();
+                    let _ = reply.send(Ok(answers));
                     return Ok(());
                 }
                 let task = ReadTask {
@@ -114,6 +123,7 @@ impl Actor for GithubTier {
                     http: state.http.clone(),
                     permits: state.permits.clone(),
                     ttl: state.ttl.clone(),
+                    quota,
                 };
                 tokio::spawn(async move {
                     let _ = reply.send(Ok(task.run(keys).await));
@@ -210,6 +220,18 @@ impl Actor for GithubTier {
         }
         Ok(())
     }
+}
+
+/// The key under which the quota state is served (DESIGN.md).
+pub const RATE_LIMIT_KEY: &str = "metadata:github_rate_limit";
+/// Short-lived in the upper tiers: the state changes with every answer.
+const RATE_LIMIT_TTL_MS: u64 = 1_000;
+
+/// The quota state as a cache entry (JSON), fresh for a second.
+fn quota_entry(quota: &Quota) -> Entry {
+    let now = unix_ms();
+    let json = serde_json::to_vec_pretty(quota.state()).expect("quota state serialises");
+    Entry::new(Bytes::from(json), now, Some(now + RATE_LIMIT_TTL_MS))
 }
 
 fn unavailable(reason: &str) -> TierError {
@@ -321,6 +343,8 @@ struct ReadTask {
     http: Arc<Http>,
     permits: Arc<Semaphore>,
     ttl: TtlConfig,
+    /// The quota as it stood when the read began, for `metadata:github_rate_limit`.
+    quota: Entry,
 }
 
 const TREE_WAIT: Duration = Duration::from_secs(60);
@@ -330,6 +354,10 @@ impl ReadTask {
         let (mut found, mut not_found, mut failed) = (0, 0, 0);
         let mut answers = Vec::with_capacity(keys.len());
         for key in keys {
+            if key.as_str() == RATE_LIMIT_KEY {
+                answers.push(Lookup::Hit(self.quota.clone()));
+                continue;
+            }
             let answer = match self.read(&key).await {
                 Ok(Read::Value(value)) => {
                     found += 1;
