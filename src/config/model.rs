@@ -164,6 +164,8 @@ pub struct GithubConfig {
     pub max_body: ByteSize,
     /// Upstream requests in flight at once.
     pub max_concurrent: u64,
+    /// Pace of upstream requests (a burst of as many is allowed).
+    pub requests_per_second: u64,
     /// Below this many remaining API calls, only requests a client waits for go upstream.
     pub quota_reserve: u64,
 }
@@ -186,6 +188,7 @@ impl std::fmt::Debug for GithubConfig {
             .field("timeout", &self.timeout)
             .field("max_body", &self.max_body)
             .field("max_concurrent", &self.max_concurrent)
+            .field("requests_per_second", &self.requests_per_second)
             .field("quota_reserve", &self.quota_reserve)
             .finish()
     }
@@ -202,6 +205,7 @@ impl Default for GithubConfig {
             timeout: Duration::from_secs(30),
             max_body: ByteSize::mib(8),
             max_concurrent: 8,
+            requests_per_second: 20,
             quota_reserve: 10,
         }
     }
@@ -331,8 +335,10 @@ impl Config {
                 ));
             }
         }
-        if self.github.max_concurrent == 0 {
-            return Err("github.max_concurrent must be at least 1".into());
+        if self.github.max_concurrent == 0 || self.github.requests_per_second == 0 {
+            return Err(
+                "github.max_concurrent and github.requests_per_second must be at least 1".into(),
+            );
         }
         if self.socket.as_os_str().is_empty() || self.data_dir.as_os_str().is_empty() {
             return Err("socket and data_dir must not be empty".into());

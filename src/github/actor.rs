@@ -61,8 +61,11 @@ pub struct GithubArgs {
     pub ttl: TtlConfig,
 }
 
+type Pacer = governor::DefaultDirectRateLimiter;
+
 pub struct GithubState {
     http: Arc<Http>,
+    pacer: Arc<Pacer>,
     quota: Quota,
     ttl: TtlConfig,
     trees: HashMap<&'static str, CachedTree>,
@@ -84,8 +87,15 @@ impl Actor for GithubTier {
         args: GithubArgs,
     ) -> Result<GithubState, ActorProcessingErr> {
         let http = Http::new(HttpConfig::from_config(&args.config))?;
+        let rate =
+            std::num::NonZeroU32::new(args.config.requests_per_second.min(u32::MAX as u64) as u32)
+                .unwrap_or(std::num::NonZeroU32::MIN);
+        // A burst of one second's worth, on purpose: governor's default burst is the quota.
+        let pacer =
+            governor::RateLimiter::direct(governor::Quota::per_second(rate).allow_burst(rate));
         Ok(GithubState {
             http: Arc::new(http),
+            pacer: Arc::new(pacer),
             quota: Quota::new(args.config.quota_reserve),
             ttl: args.ttl,
             trees: HashMap::new(),
@@ -121,6 +131,7 @@ impl Actor for GithubTier {
                 let task = ReadTask {
                     myself: myself.clone(),
                     http: state.http.clone(),
+                    pacer: state.pacer.clone(),
                     permits: state.permits.clone(),
                     ttl: state.ttl.clone(),
                     quota,
@@ -152,9 +163,10 @@ impl Actor for GithubTier {
                 if waiters.len() == 1 {
                     let previous = state.trees.get(framework.id).cloned();
                     let http = state.http.clone();
+                    let pacer = state.pacer.clone();
                     let myself = myself.clone();
                     tokio::spawn(async move {
-                        let result = fetch_tree(&http, &myself, framework, previous).await;
+                        let result = fetch_tree(&http, &pacer, &myself, framework, previous).await;
                         let _ = myself.send_message(ToGithub::TreeDone(framework.id, result));
                     });
                 }
@@ -262,6 +274,7 @@ fn report(
 /// 304 costs nothing), and only a new sha costs the recursive listing.
 async fn fetch_tree(
     http: &Http,
+    pacer: &Pacer,
     myself: &ActorRef<ToGithub>,
     framework: &'static Framework,
     previous: Option<CachedTree>,
@@ -315,6 +328,7 @@ async fn fetch_tree(
         "/repos/{}/{}/git/trees/{sha}?recursive=1",
         framework.owner, framework.repo
     );
+    pacer.until_ready().await;
     match report(myself, http.get(Origin::Api, &path, None).await)? {
         Fetched::Body { bytes, .. } => {
             let tree =
@@ -341,6 +355,7 @@ enum Read {
 struct ReadTask {
     myself: ActorRef<ToGithub>,
     http: Arc<Http>,
+    pacer: Arc<Pacer>,
     permits: Arc<Semaphore>,
     ttl: TtlConfig,
     /// The quota as it stood when the read began, for `metadata:github_rate_limit`.
@@ -438,6 +453,7 @@ impl ReadTask {
             .acquire()
             .await
             .map_err(|_| unavailable("stopping"))?;
+        self.pacer.until_ready().await;
         match report(&self.myself, self.http.get(Origin::Raw, &path, None).await)? {
             Fetched::Body { bytes, .. } => Ok(Some(bytes)),
             Fetched::NotFound => Ok(None),

@@ -227,7 +227,7 @@ async fn a_full_react_pass_costs_two_api_calls_and_a_second_pass_after_ttl_costs
     let Some(dir) = fixtures() else { return };
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = TestDaemon::start_with(&format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\n\n\
+        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\n\
          [ttl]\ncomponent = \"2s\"\ndemo = \"2s\"\nblock = \"2s\"\ntree = \"2s\"\n\n\
          [daemon]\nframe_timeout = \"1s\"\n",
         origin.api_url(),
@@ -290,5 +290,32 @@ async fn a_full_react_pass_costs_two_api_calls_and_a_second_pass_after_ttl_costs
     eprintln!(
         "first pass: 2 API calls + {raw_files} raw files; second pass: {} more requests, 0 quota",
         origin.totals().0 - all
+    );
+}
+
+/// Upstream requests are paced (`github.requests_per_second`, a burst of as many): six
+/// requests at 2 a second take well over a second, however fast the origin (unpaced, they
+/// take a few milliseconds here).
+#[tokio::test(flavor = "multi_thread")]
+async fn upstream_requests_are_paced() {
+    let Some(dir) = fixtures() else { return };
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let d = TestDaemon::start_with(&format!(
+        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 2\n\n\
+         [daemon]\nframe_timeout = \"1s\"\n",
+        origin.api_url(),
+        origin.raw_url()
+    ));
+    let started = std::time::Instant::now();
+    // Two API calls for the tree, then four raw files.
+    for name in ["button", "card", "badge", "alert"] {
+        assert!(get(&d, &format!("component:react:{name}")).await.is_some());
+    }
+    assert_eq!(origin.totals().0, 6);
+    // A burst, then one every 500 ms.
+    assert!(
+        started.elapsed() >= Duration::from_millis(1_400),
+        "six requests in {:?}",
+        started.elapsed()
     );
 }
