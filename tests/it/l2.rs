@@ -21,6 +21,20 @@ async fn l2_state(d: &TestDaemon) -> String {
     }
 }
 
+/// With L2 unusable, a write is held in memory (and says so) and reads still answer.
+async fn serves_from_memory(d: &TestDaemon) {
+    let set = Request::Set {
+        key: "a:b".into(),
+        value: Bytes::from_static(b"v"),
+        ttl: None,
+    };
+    assert_eq!(d.request(set).await, Response::Stored(Ack::Memory));
+    assert!(matches!(
+        d.request(Request::Get { key: "a:b".into() }).await,
+        Response::Value(Some(_))
+    ));
+}
+
 pub async fn wait_l2_up(d: &TestDaemon) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
@@ -201,16 +215,7 @@ async fn an_unusable_data_dir_leaves_the_daemon_serving_from_memory() {
     std::fs::write(&blocker, b"not a directory").unwrap();
     let mut command = d.daemon_command_with(&d.socket, &blocker.join("data"));
     let d = d.spawn(&mut command);
-    let set = Request::Set {
-        key: "a:b".into(),
-        value: Bytes::from_static(b"v"),
-        ttl: None,
-    };
-    assert_eq!(d.request(set).await, Response::Stored(Ack::Memory));
-    assert!(matches!(
-        d.request(Request::Get { key: "a:b".into() }).await,
-        Response::Value(Some(_))
-    ));
+    serves_from_memory(&d).await;
     let state = l2_state(&d).await;
     assert!(
         state.contains("data dir") || state.contains("Not a directory"),
@@ -272,14 +277,5 @@ async fn a_corrupt_data_dir_leaves_the_daemon_serving_and_says_why() {
     d.wait_for_log("L2 database could not be opened");
     let state = l2_state(&d).await;
     assert!(state.contains("could not start"), "{state}");
-    let set = Request::Set {
-        key: "a:b".into(),
-        value: Bytes::from_static(b"v"),
-        ttl: None,
-    };
-    assert_eq!(d.request(set).await, Response::Stored(Ack::Memory));
-    assert!(matches!(
-        d.request(Request::Get { key: "a:b".into() }).await,
-        Response::Value(Some(_))
-    ));
+    serves_from_memory(&d).await;
 }
