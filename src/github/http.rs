@@ -360,7 +360,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_recorded_fixtures_are_served() {
-        let Some(dir) = crate::github::fixtures::dir() else {
+        let Some(dir) = crate::testkit::fixtures::dir() else {
             return;
         };
         let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();

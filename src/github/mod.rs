@@ -2,8 +2,6 @@
 //! serves, quota rules, the HTTP client and the tier actor that puts them together.
 
 mod actor;
-#[cfg(test)]
-pub(crate) mod fixtures;
 pub mod framework;
 mod handle;
 pub mod http;

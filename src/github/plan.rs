@@ -201,7 +201,7 @@ mod tests {
     }
 
     fn react_tree() -> Option<RegistryTree> {
-        let dir = crate::github::fixtures::dir()?;
+        let dir = crate::testkit::fixtures::dir()?;
         let path = dir.join(
             "github-api/repos/shadcn-ui/ui/git/trees/caca6af200dbc6cd12edcea4b6c0668c496cafa5.recursive.json",
         );

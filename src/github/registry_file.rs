@@ -367,7 +367,7 @@ export const ui: Registry["items"] = [
 
     #[test]
     fn the_real_registry_files_parse() {
-        let Some(dir) = crate::github::fixtures::dir() else {
+        let Some(dir) = crate::testkit::fixtures::dir() else {
             return;
         };
         let base =

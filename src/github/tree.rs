@@ -193,7 +193,7 @@ mod tests {
     use super::*;
 
     fn fixture(fw: &str, sha: &str) -> Option<RegistryTree> {
-        let dir = crate::github::fixtures::dir()?;
+        let dir = crate::testkit::fixtures::dir()?;
         let framework = Framework::find(fw).unwrap();
         let path = dir.join(format!(
             "github-api/repos/{}/{}/git/trees/{sha}.recursive.json",

@@ -1,3 +1,4 @@
 //! Support for tests and benchmarks (not used by the daemon itself).
 
+pub mod fixtures;
 pub mod origin;

@@ -10,23 +10,7 @@ use shadcache::testkit::origin::{FakeOrigin, Fault};
 
 use crate::harness::TestDaemon;
 
-fn fixtures() -> Option<std::path::PathBuf> {
-    let dir = std::env::var_os("SHADCACHE_FIXTURES")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/github")
-        });
-    if dir.join("MANIFEST.md").exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("SHADCACHE_REQUIRE_FIXTURES").is_none(),
-        "fixtures required but not found at {}",
-        dir.display()
-    );
-    eprintln!("skipped: no GitHub fixtures at {}", dir.display());
-    None
-}
+use shadcache::testkit::fixtures::dir as fixtures;
 
 fn daemon_for(origin: &FakeOrigin) -> TestDaemon {
     TestDaemon::start_with(&format!(
