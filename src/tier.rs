@@ -1,10 +1,13 @@
-//! The contract the router walks: every cache tier (L1 memory now; L2 database and L3 GitHub
-//! later) answers the same few operations through a handle. The router holds the tiers in
-//! order as `Arc<dyn Tier>`, so adding one is a change of the list, not of the walk.
+//! The contracts the router walks. Every cache tier (L1 memory, L2 database) answers the same
+//! few operations through a handle ([`Tier`]); the router holds them in order as
+//! `Arc<dyn Tier>`, so adding one is a change of the list, not of the walk. The source of
+//! truth (L3 GitHub) is an [`Origin`]: it is only ever read, and told what copy the cache
+//! already has so that an unchanged value costs no download.
 //!
-//! A miss, an unavailable tier or a timeout are normal answers (`Ok(None)` or `TierError`):
+//! A miss, an unavailable tier or a timeout are normal answers (`Lookup::Miss`, `TierError`):
 //! only a broken actor panics or returns `Err` from a handler.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -12,7 +15,7 @@ use futures::future::BoxFuture;
 
 use crate::glob::Glob;
 use crate::key::Key;
-use crate::protocol::{EntryInfo, TierName, TierStats};
+use crate::protocol::{EntryInfo, StaleReason, TierName, TierStats};
 
 pub type TierFuture<T> = BoxFuture<'static, Result<T, TierError>>;
 
@@ -24,6 +27,30 @@ pub enum TierError {
     Timeout { tier: &'static str, after: Duration },
     #[error("value too large: {0}")]
     TooLarge(String),
+    /// GitHub's quota is spent (or the background reserve reached): no call before then.
+    #[error("GitHub rate limit reached; retrying in {}", whole_seconds(*retry_in))]
+    RateLimited { retry_in: Duration },
+    /// The circuit breaker is open after repeated upstream failures.
+    #[error("GitHub unavailable, retrying in {}", whole_seconds(*retry_in))]
+    BreakerOpen { retry_in: Duration },
+    /// GitHub answered, but with something unusable (bad JSON, a truncated index, ...).
+    #[error("GitHub's answer was unusable: {0}")]
+    BadUpstream(String),
+    /// The write-behind queue stayed full for as long as a write may wait.
+    #[error("the write-behind queue is full ({0} entries); retry later")]
+    QueueFull(u64),
+}
+
+impl TierError {
+    /// Whether this says the tier itself is failing: what a circuit breaker counts. A rate
+    /// limit, a not-found or an unusable answer are not failures of GitHub (DESIGN.md).
+    pub fn is_failure(&self) -> bool {
+        matches!(self, TierError::Unavailable { .. } | TierError::Timeout { .. })
+    }
+}
+
+fn whole_seconds(d: Duration) -> String {
+    format!("{} s", d.as_secs() + u64::from(d.subsec_nanos() > 0))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,9 +67,11 @@ impl EntryMeta {
         self.expires_ms.is_some_and(|at| now_ms >= at)
     }
 
-    pub fn info(&self, tier: TierName, now_ms: u64) -> EntryInfo {
+    /// As a client sees it; `stale` says why an expired copy is the answer.
+    pub fn info(&self, tier: TierName, now_ms: u64, stale: Option<StaleReason>) -> EntryInfo {
         EntryInfo {
-            stale: self.is_expired(now_ms),
+            stale: stale.filter(|_| self.is_expired(now_ms)),
+            age: Duration::from_millis(now_ms.saturating_sub(self.created_ms)),
             size: self.size,
             created_ms: self.created_ms,
             last_access_ms: self.last_access_ms,
@@ -63,6 +92,8 @@ pub enum Lookup {
     Miss,
     /// The source of truth says this does not exist, and why (with a suggestion when one fits).
     Absent(String),
+    /// The source of truth could not be asked about this key, and why.
+    Failed(TierError),
 }
 
 impl From<Option<Entry>> for Lookup {
@@ -75,6 +106,8 @@ impl From<Option<Entry>> for Lookup {
 pub struct Entry {
     pub value: Bytes,
     pub meta: EntryMeta,
+    /// What names the upstream content this value was made from; empty for plain entries.
+    pub validator: Validator,
 }
 
 impl Entry {
@@ -89,8 +122,48 @@ impl Entry {
                 expires_ms,
                 size,
             },
+            validator: Validator::default(),
         }
     }
+
+    pub fn with_validator(mut self, validator: Validator) -> Entry {
+        self.validator = validator;
+        self
+    }
+}
+
+/// How an upstream value is revalidated without downloading it again. Both parts are opaque
+/// to every tier but L3, which makes them and stores them with the value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validator {
+    /// The blob shas of the files the value was made from (or the tree's sha, for values made
+    /// from the listing alone): a sha names content forever.
+    pub sha: Option<Arc<str>>,
+    /// The HTTP ETag of a single-file value, tagged with the token that fetched it: ETags are
+    /// tied to the token (DESIGN.md).
+    pub etag: Option<Arc<str>>,
+}
+
+/// Whether a client is waiting for a fetch, or it is a refresh nobody waits for (those give
+/// way when GitHub's quota runs low).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Urgency {
+    Waiting,
+    Background,
+}
+
+/// The source of truth (L3). Each wanted key comes with the stale copy the cache holds, if
+/// any, so that an unchanged value is confirmed (`Hit` with that copy's value and a new
+/// expiry) instead of downloaded.
+pub trait Origin: Send + Sync + 'static {
+    fn name(&self) -> TierName;
+    /// One answer per key, in order.
+    fn fetch(&self, wanted: Vec<(Key, Option<Entry>)>, urgency: Urgency)
+    -> TierFuture<Vec<Lookup>>;
+    /// Whether the origin has anything to say about this key; plain cache keys have no
+    /// upstream and are never sent.
+    fn serves(&self, key: &Key) -> bool;
+    fn stats(&self) -> TierFuture<TierStats>;
 }
 
 pub trait Tier: Send + Sync + 'static {

@@ -10,7 +10,9 @@ use super::{Cmd, MigrateCmd, fail};
 use crate::client::{Client, ClientError};
 use crate::config::{self, Config, Overrides};
 use crate::database::offline;
-use crate::protocol::{EntryInfo, ErrorCode, MigrateAction, Request, Response, Stats};
+use crate::protocol::{
+    BreakerState, EntryInfo, ErrorCode, MigrateAction, Request, Response, Stats,
+};
 
 /// Generous: a `stats` or a large `keys` on a busy daemon is still quick, and a hang is not.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -219,12 +221,11 @@ async fn database_command(config: &Config, request: Request) -> ExitCode {
 }
 
 fn describe(key: &str, info: &EntryInfo) -> String {
-    let now = crate::tier::unix_ms();
-    let age = Duration::from_millis(now.saturating_sub(info.created_ms) / 1000 * 1000);
-    let ttl = match info.ttl_remaining {
-        _ if info.stale => "expired (a stale copy: nothing fresher could be had)".into(),
-        Some(d) => humantime::format_duration(Duration::from_secs(d.as_secs())).to_string(),
-        None => "never expires".into(),
+    let age = Duration::from_secs(info.age.as_secs());
+    let ttl = match (info.stale, info.ttl_remaining) {
+        (Some(why), _) => format!("expired, stale: {}", why.label()),
+        (None, Some(d)) => humantime::format_duration(Duration::from_secs(d.as_secs())).to_string(),
+        (None, None) => "never expires".into(),
     };
     format!(
         "{key}: from {}, {} bytes, age {}, ttl {ttl}, {} reads",
@@ -262,15 +263,56 @@ pub fn stats_table(stats: &Stats) -> String {
         .iter()
         .map(|(tier, n)| format!("{} {n}", tier.label()))
         .collect();
+    let r = &stats.router;
     let _ = writeln!(
         out,
-        "router:      {} commands, answered by [{}], {} misses, {} promotions, {} stale answers",
-        stats.router.commands,
+        "router:      {} commands, answered by [{}], {} misses, {} promotions",
+        r.commands,
         answered.join(", "),
-        stats.router.misses,
-        stats.router.promotions,
-        stats.router.stale_answers
+        r.misses,
+        r.promotions,
     );
+    let stale: Vec<String> = r
+        .stale_answers
+        .iter()
+        .map(|(why, n)| format!("{} {n}", why.label()))
+        .collect();
+    let _ = writeln!(
+        out,
+        "upstream:    {} fetched, {} refreshed in the background, {} coalesced; stale answers [{}]",
+        r.fetched,
+        r.refreshed,
+        r.coalesced,
+        stale.join(", ")
+    );
+    let b = &r.breaker;
+    let breaker = match b.state {
+        BreakerState::Closed => "closed".to_owned(),
+        BreakerState::HalfOpen => "half-open".to_owned(),
+        BreakerState::Open { retry_in } => format!("open, retrying in {} s", retry_in.as_secs()),
+    };
+    let _ = writeln!(
+        out,
+        "breaker:     {breaker}; {} failures of {} answers in the window; {} transitions, opened {}x, {} fetches refused",
+        b.window_failures, b.window_calls, b.transitions, b.opened, b.rejected
+    );
+    if let Some(q) = &stats.write_behind {
+        let _ = writeln!(
+            out,
+            "write-behind: {}/{} queued; {} enqueued ({} coalesced), {} flushed in {} batches ({} failed); {} waited for room, {} refused; flush p50 {} p99 {}",
+            q.depth,
+            q.capacity,
+            q.enqueued,
+            q.coalesced,
+            q.flushed,
+            q.flushes,
+            q.failed_flushes,
+            q.waited,
+            q.refused,
+            micros(q.flush_latency.p50),
+            micros(q.flush_latency.p99)
+        );
+    }
     let restarts: Vec<String> = stats
         .restarts
         .iter()
@@ -297,6 +339,25 @@ pub fn stats_table(stats: &Stats) -> String {
             t.expirations
         );
     }
+    if !r.latency.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{:<20} {:>9} {:>10} {:>10} {:>10} {:>10}",
+            "read latency", "reads", "p50", "p95", "p99", "max"
+        );
+        for (tier, l) in &r.latency {
+            let _ = writeln!(
+                out,
+                "{:<20} {:>9} {:>10} {:>10} {:>10} {:>10}",
+                tier.label(),
+                l.count,
+                micros(l.p50),
+                micros(l.p95),
+                micros(l.p99),
+                micros(l.max)
+            );
+        }
+    }
     for t in stats.tiers.iter().filter(|t| !t.kinds.is_empty()) {
         let when = |ms: Option<u64>| {
             ms.map(|ms| {
@@ -321,4 +382,13 @@ pub fn stats_table(stats: &Stats) -> String {
         }
     }
     out
+}
+
+/// A latency the way people read them: µs below a millisecond, ms above.
+fn micros(d: Duration) -> String {
+    if d < Duration::from_millis(1) {
+        format!("{} µs", d.as_micros())
+    } else {
+        format!("{:.1} ms", d.as_secs_f64() * 1e3)
+    }
 }

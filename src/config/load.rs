@@ -124,6 +124,9 @@ pub fn load(
         l2: merged.l2,
         github: merged.github,
         ttl: merged.ttl,
+        strategy: merged.strategy,
+        breaker: merged.breaker,
+        write_behind: merged.write_behind,
     };
     config.validate().map_err(|message| ConfigError::Invalid {
         path: file.clone(),
@@ -182,12 +185,30 @@ fn apply_env(
         let (section, key) = match rest {
             "SOCKET" => (None, "socket".to_owned()),
             "DATA_DIR" => (None, "data_dir".to_owned()),
-            _ => match rest.split_once('_') {
-                Some((section, key)) => {
-                    (Some(section.to_ascii_lowercase()), key.to_ascii_lowercase())
+            // The longest section that prefixes the name: section names may hold `_` too.
+            _ => {
+                let lower = rest.to_ascii_lowercase();
+                let section = defaults
+                    .iter()
+                    .filter(|(_, v)| v.is_table())
+                    .map(|(name, _)| name.as_str())
+                    .filter(|name| {
+                        lower.len() > name.len() + 1
+                            && lower.starts_with(name)
+                            && lower.as_bytes()[name.len()] == b'_'
+                    })
+                    .max_by_key(|name| name.len());
+                match section {
+                    Some(section) => (
+                        Some(section.to_owned()),
+                        lower[section.len() + 1..].to_owned(),
+                    ),
+                    None => match lower.split_once('_') {
+                        Some((section, key)) => (Some(section.to_owned()), key.to_owned()),
+                        None => continue,
+                    },
                 }
-                None => continue,
-            },
+            }
         };
         if raw.is_empty() {
             continue;

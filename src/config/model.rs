@@ -29,6 +29,12 @@ pub struct FileConfig {
     pub github: GithubConfig,
     #[serde(default)]
     pub ttl: TtlConfig,
+    #[serde(default)]
+    pub strategy: StrategyConfig,
+    #[serde(default)]
+    pub breaker: BreakerConfig,
+    #[serde(default)]
+    pub write_behind: WriteBehindConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,6 +46,9 @@ pub struct Config {
     pub l2: L2Config,
     pub github: GithubConfig,
     pub ttl: TtlConfig,
+    pub strategy: StrategyConfig,
+    pub breaker: BreakerConfig,
+    pub write_behind: WriteBehindConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -285,6 +294,136 @@ impl TtlConfig {
     }
 }
 
+/// How writes and fetched values reach the tiers (README, "Write strategies").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// A miss is fetched from GitHub, answered, then stored in L1 and L2; a set is in L1 and
+    /// L2 before it is acknowledged (`Stored`).
+    ReadThrough,
+    /// As read-through, but a fetched value is in L2 before it is answered.
+    WriteThrough,
+    /// Sets and fetched values go to L1 at once and to L2 through a bounded queue, flushed in
+    /// batches; a set is acknowledged `Queued`.
+    WriteBehind,
+    /// The cache never fetches: a miss is a miss, and the client stores what it fetched.
+    CacheAside,
+}
+
+/// The strategy by key kind, as `[ttl]` gives the TTL by kind; `default` covers plain keys.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StrategyConfig {
+    pub default: Strategy,
+    pub component: Strategy,
+    pub demo: Strategy,
+    pub metadata: Strategy,
+    pub block: Strategy,
+    pub list: Strategy,
+    pub tree: Strategy,
+    /// Answer an expired copy at once and refresh it in the background; off, a read waits
+    /// for GitHub and gets the expired copy only if GitHub fails (stale-if-error).
+    pub stale_while_revalidate: bool,
+}
+
+impl Default for StrategyConfig {
+    fn default() -> Self {
+        StrategyConfig {
+            default: Strategy::ReadThrough,
+            component: Strategy::ReadThrough,
+            demo: Strategy::ReadThrough,
+            metadata: Strategy::ReadThrough,
+            block: Strategy::ReadThrough,
+            list: Strategy::ReadThrough,
+            tree: Strategy::ReadThrough,
+            stale_while_revalidate: true,
+        }
+    }
+}
+
+impl StrategyConfig {
+    pub fn for_kind(&self, kind: &str) -> Strategy {
+        match kind {
+            "component" => self.component,
+            "demo" => self.demo,
+            "metadata" => self.metadata,
+            "block" => self.block,
+            "list" => self.list,
+            "tree" => self.tree,
+            _ => self.default,
+        }
+    }
+
+    pub fn any(&self, strategy: Strategy) -> bool {
+        [
+            self.default,
+            self.component,
+            self.demo,
+            self.metadata,
+            self.block,
+            self.list,
+            self.tree,
+        ]
+        .contains(&strategy)
+    }
+}
+
+/// The circuit breaker in front of GitHub. Only 5xx answers, timeouts and connection errors
+/// count as failures; not-found and rate-limit answers never do.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BreakerConfig {
+    /// Opens when at least this share of the window's answers failed...
+    pub failure_rate: f64,
+    /// ...and at least this many failed.
+    pub min_failures: u64,
+    #[serde(with = "humantime_serde")]
+    pub window: Duration,
+    /// How long it stays open before letting probes through.
+    #[serde(with = "humantime_serde")]
+    pub cooldown: Duration,
+    /// Fetches let through while half-open.
+    pub probes: u64,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        BreakerConfig {
+            failure_rate: 0.5,
+            min_failures: 5,
+            window: Duration::from_secs(60),
+            cooldown: Duration::from_secs(30),
+            probes: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WriteBehindConfig {
+    /// Entries the queue holds; a write that finds it full waits for room.
+    pub capacity: u64,
+    /// Entries per flush (one L2 transaction).
+    pub batch: u64,
+    /// A queued write is flushed within this long (the loss window on a crash).
+    #[serde(with = "humantime_serde")]
+    pub max_age: Duration,
+    /// How long a write waits for room before it is refused.
+    #[serde(with = "humantime_serde")]
+    pub full_wait: Duration,
+}
+
+impl Default for WriteBehindConfig {
+    fn default() -> Self {
+        WriteBehindConfig {
+            capacity: 10_000,
+            batch: 500,
+            max_age: Duration::from_millis(100),
+            full_wait: Duration::from_secs(5),
+        }
+    }
+}
+
 impl Config {
     /// Range checks serde cannot express. Returns the first problem, naming the key.
     pub(super) fn validate(&self) -> Result<(), String> {
@@ -319,6 +458,9 @@ impl Config {
             ("l2.access_flush_interval", self.l2.access_flush_interval),
             ("l2.sync_interval", self.l2.sync_interval),
             ("ttl.default", self.ttl.default),
+            ("breaker.window", self.breaker.window),
+            ("breaker.cooldown", self.breaker.cooldown),
+            ("write_behind.max_age", self.write_behind.max_age),
         ];
         for (key, value) in durations {
             if value.is_zero() {
@@ -339,6 +481,20 @@ impl Config {
             return Err(
                 "github.max_concurrent and github.requests_per_second must be at least 1".into(),
             );
+        }
+        let b = &self.breaker;
+        if !(b.failure_rate > 0.0 && b.failure_rate <= 1.0) {
+            return Err(format!(
+                "breaker.failure_rate = {}: must be above 0 and at most 1",
+                b.failure_rate
+            ));
+        }
+        if b.min_failures == 0 || b.probes == 0 {
+            return Err("breaker.min_failures and breaker.probes must be at least 1".into());
+        }
+        let w = &self.write_behind;
+        if w.capacity == 0 || w.batch == 0 {
+            return Err("write_behind.capacity and write_behind.batch must be at least 1".into());
         }
         if self.socket.as_os_str().is_empty() || self.data_dir.as_os_str().is_empty() {
             return Err("socket and data_dir must not be empty".into());

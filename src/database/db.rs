@@ -15,13 +15,14 @@ use crate::config::L2Config;
 use crate::key::Key;
 use crate::protocol::KindStats;
 use crate::protocol::MigrateAction;
-use crate::tier::{Entry, EntryMeta};
+use crate::tier::{Entry, EntryMeta, Validator};
 
 /// Per-row overhead charged to `l2.max_bytes` beyond key and value: tuple header, the primary
 /// key index entry, the other columns. An estimate; the budget counts stored bytes, not files.
 pub const ROW_OVERHEAD: i64 = 160;
 
-const COLUMNS: &str = "key, value, size, created_at, expires_at, last_access, access_count";
+const COLUMNS: &str =
+    "key, value, size, created_at, expires_at, last_access, access_count, blob_sha, etag";
 
 pub struct Db {
     pub(super) client: Client,
@@ -85,16 +86,20 @@ impl Db {
             put_many: client
                 .prepare(
                     "INSERT INTO entries (key, kind, framework, name, value, size, stored_bytes,
-                         created_at, fetched_at, expires_at, last_access, access_count)
+                         created_at, fetched_at, expires_at, last_access, access_count,
+                         blob_sha, etag)
                      SELECT t.key, t.kind, t.framework, t.name, t.value, t.size, t.stored,
-                         t.created, t.created, t.expires, t.created, 0
+                         t.created, t.created, t.expires, t.created, 0, t.sha, t.etag
                      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[],
-                                 $6::int8[], $7::int8[], $8::int8[], $9::int8[])
-                          AS t(key, kind, framework, name, value, size, stored, created, expires)
+                                 $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::text[],
+                                 $11::text[])
+                          AS t(key, kind, framework, name, value, size, stored, created, expires,
+                               sha, etag)
                      ON CONFLICT (key) DO UPDATE SET
                          value = EXCLUDED.value, size = EXCLUDED.size,
                          stored_bytes = EXCLUDED.stored_bytes, created_at = EXCLUDED.created_at,
-                         fetched_at = EXCLUDED.fetched_at, expires_at = EXCLUDED.expires_at
+                         fetched_at = EXCLUDED.fetched_at, expires_at = EXCLUDED.expires_at,
+                         blob_sha = EXCLUDED.blob_sha, etag = EXCLUDED.etag
                      WHERE entries.fetched_at <= EXCLUDED.fetched_at",
                 )
                 .await?,
@@ -166,6 +171,7 @@ impl Db {
             Vec::with_capacity(n),
             Vec::with_capacity(n),
         );
+        let (mut shas, mut etags) = (Vec::with_capacity(n), Vec::with_capacity(n));
         for (key, entry) in last {
             let segments: Vec<&str> = key.segments().collect();
             keys.push(key.as_str());
@@ -179,6 +185,8 @@ impl Db {
             stored.push(size + key.as_str().len() as i64 + ROW_OVERHEAD);
             created.push(entry.meta.created_ms as i64);
             expires.push(entry.meta.expires_ms.map(|e| e as i64));
+            shas.push(entry.validator.sha.as_deref());
+            etags.push(entry.validator.etag.as_deref());
         }
         self.client
             .execute(
@@ -193,6 +201,8 @@ impl Db {
                     &stored,
                     &created,
                     &expires,
+                    &shas,
+                    &etags,
                 ],
             )
             .await
@@ -320,6 +330,10 @@ fn entry(row: &Row) -> Entry {
             expires_ms: row.get::<_, Option<i64>>(4).map(|e| e as u64),
             last_access_ms: row.get::<_, i64>(5) as u64,
             access_count: row.get::<_, i64>(6) as u64,
+        },
+        validator: Validator {
+            sha: row.get::<_, Option<&str>>(7).map(Into::into),
+            etag: row.get::<_, Option<&str>>(8).map(Into::into),
         },
     }
 }

@@ -14,21 +14,21 @@ use tokio::sync::Semaphore;
 use super::framework::Framework;
 use super::http::{Fetched, Http, HttpConfig, Origin};
 use super::plan::{self, FileRef, Plan, Upstream};
-use super::quota::{Headers, Priority, Quota};
+use super::quota::{Headers, Priority, Quota, Refusal};
 use super::tree::RegistryTree;
 use super::values;
 use crate::config::{GithubConfig, TtlConfig};
 use crate::key::Key;
 use crate::protocol::{TierName, TierStats};
-use crate::tier::{Entry, Lookup, TierError, unix_ms};
+use crate::tier::{Entry, Lookup, TierError, Urgency, Validator, unix_ms};
 
 type Reply<T> = RpcReplyPort<Result<T, TierError>>;
 const LABEL: &str = "L3 github";
 
 pub enum ToGithub {
-    GetMany(Vec<Key>, Reply<Vec<Lookup>>),
+    /// Keys with the stale copy the cache holds, if any (see [`crate::tier::Origin`]).
+    Fetch(Vec<(Key, Option<Entry>)>, Urgency, Reply<Vec<Lookup>>),
     Stats(RpcReplyPort<TierStats>),
-    Ping(Reply<()>),
     /// From read tasks: the framework's tree, fetched or revalidated when stale.
     Tree(&'static Framework, Reply<Arc<RegistryTree>>),
     /// From the tree task.
@@ -39,11 +39,17 @@ pub enum ToGithub {
         rate_limited: bool,
     },
     /// From read tasks: outcomes, for stats.
-    Answered {
-        found: u64,
-        not_found: u64,
-        failed: u64,
-    },
+    Answered(Counts),
+}
+
+/// What read tasks found, for stats.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Counts {
+    found: u64,
+    /// Stale copies confirmed current by their blob sha or ETag: nothing downloaded.
+    unchanged: u64,
+    not_found: u64,
+    failed: u64,
 }
 
 #[derive(Clone)]
@@ -71,9 +77,9 @@ pub struct GithubState {
     trees: HashMap<&'static str, CachedTree>,
     tree_waiters: HashMap<&'static str, Vec<Reply<Arc<RegistryTree>>>>,
     permits: Arc<Semaphore>,
-    found: u64,
-    not_found: u64,
-    failed: u64,
+    /// Tags stored ETags with the token that fetched them.
+    token_tag: Arc<str>,
+    counts: Counts,
 }
 
 impl Actor for GithubTier {
@@ -101,9 +107,8 @@ impl Actor for GithubTier {
             trees: HashMap::new(),
             tree_waiters: HashMap::new(),
             permits: Arc::new(Semaphore::new(args.config.max_concurrent as usize)),
-            found: 0,
-            not_found: 0,
-            failed: 0,
+            token_tag: token_tag(args.config.token()).into(),
+            counts: Counts::default(),
         })
     }
 
@@ -114,15 +119,22 @@ impl Actor for GithubTier {
         state: &mut GithubState,
     ) -> Result<(), ActorProcessingErr> {
         match message {
-            ToGithub::GetMany(keys, reply) => {
+            ToGithub::Fetch(wanted, urgency, reply) => {
                 let quota = quota_entry(&state.quota);
-                if let Err(refusal) = state.quota.check(Priority::Interactive, unix_ms()) {
+                let priority = match urgency {
+                    Urgency::Waiting => Priority::Interactive,
+                    Urgency::Background => Priority::Background,
+                };
+                if let Err(refusal) = state.quota.check(priority, unix_ms()) {
                     tracing::debug!(%refusal, "GitHub not asked");
-                    let answers = keys
+                    let retry_in = match refusal {
+                        Refusal::RateLimited(wait) | Refusal::Reserve { wait, .. } => wait,
+                    };
+                    let answers = wanted
                         .iter()
-                        .map(|k| match k.as_str() {
+                        .map(|(k, _)| match k.as_str() {
                             RATE_LIMIT_KEY => Lookup::Hit(quota.clone()),
-                            _ => Lookup::Miss,
+                            _ => Lookup::Failed(TierError::RateLimited { retry_in }),
                         })
                         .collect();
                     let _ = reply.send(Ok(answers));
@@ -134,10 +146,11 @@ impl Actor for GithubTier {
                     pacer: state.pacer.clone(),
                     permits: state.permits.clone(),
                     ttl: state.ttl.clone(),
+                    token_tag: state.token_tag.clone(),
                     quota,
                 };
                 tokio::spawn(async move {
-                    let _ = reply.send(Ok(task.run(keys).await));
+                    let _ = reply.send(Ok(task.run(wanted).await));
                 });
             }
             ToGithub::Tree(framework, reply) => {
@@ -199,14 +212,12 @@ impl Actor for GithubTier {
                     state.quota.succeeded();
                 }
             }
-            ToGithub::Answered {
-                found,
-                not_found,
-                failed,
-            } => {
-                state.found += found;
-                state.not_found += not_found;
-                state.failed += failed;
+            ToGithub::Answered(counts) => {
+                let c = &mut state.counts;
+                c.found += counts.found;
+                c.unchanged += counts.unchanged;
+                c.not_found += counts.not_found;
+                c.failed += counts.failed;
             }
             ToGithub::Stats(reply) => {
                 let q = state.quota.state();
@@ -219,15 +230,13 @@ impl Actor for GithubTier {
                     },
                 };
                 let _ = reply.send(TierStats {
-                    hits: state.found,
-                    misses: state.not_found,
-                    errors: state.failed,
+                    hits: state.counts.found,
+                    revalidated: state.counts.unchanged,
+                    misses: state.counts.not_found,
+                    errors: state.counts.failed,
                     entries: state.trees.len() as u64,
                     ..TierStats::empty(TierName::Github, status)
                 });
-            }
-            ToGithub::Ping(reply) => {
-                let _ = reply.send(Ok(()));
             }
         }
         Ok(())
@@ -260,13 +269,16 @@ fn report(
 ) -> Result<Fetched, TierError> {
     let rate_limited = matches!(outcome, Ok(Fetched::RateLimited));
     let _ = myself.send_message(ToGithub::Observed {
-        headers,
+        headers: headers.clone(),
         rate_limited,
     });
     match outcome {
-        Ok(Fetched::RateLimited) => Err(unavailable("rate limited by GitHub")),
+        Ok(Fetched::RateLimited) => Err(TierError::RateLimited {
+            retry_in: headers.wait_hint(unix_ms()),
+        }),
         Ok(fetched) => Ok(fetched),
-        Err(e) => Err(unavailable(&e.to_string())),
+        Err(e) if e.is_upstream_failure() => Err(unavailable(&e.to_string())),
+        Err(e) => Err(TierError::BadUpstream(e.to_string())),
     }
 }
 
@@ -311,7 +323,7 @@ async fn fetch_tree(
         Fetched::RateLimited => unreachable!("reported as an error"),
     };
     let entries: Vec<serde_json::Value> = serde_json::from_slice(&body)
-        .map_err(|e| unavailable(&format!("directory listing is not JSON: {e}")))?;
+        .map_err(|e| TierError::BadUpstream(format!("directory listing is not JSON: {e}")))?;
     let sha = entries
         .iter()
         .find(|e| e["name"] == dir && e["type"] == "dir")
@@ -331,8 +343,8 @@ async fn fetch_tree(
     pacer.until_ready().await;
     match report(myself, http.get(Origin::Api, &path, None).await)? {
         Fetched::Body { bytes, .. } => {
-            let tree =
-                RegistryTree::parse(framework, &bytes).map_err(|e| unavailable(&e.to_string()))?;
+            let tree = RegistryTree::parse(framework, &bytes)
+                .map_err(|e| TierError::BadUpstream(e.to_string()))?;
             Ok(CachedTree {
                 tree: Arc::new(tree),
                 etag,
@@ -345,7 +357,9 @@ async fn fetch_tree(
 
 /// What one key's read found upstream.
 enum Read {
-    Value(Bytes),
+    Value(Bytes, Validator),
+    /// The stale copy is still current (same blob shas, or a 304 to its ETag).
+    Unchanged(Validator),
     /// The key is a plain cache entry: GitHub has nothing to say about it.
     NoUpstream,
     /// GitHub (through its tree) says there is no such thing.
@@ -358,50 +372,71 @@ struct ReadTask {
     pacer: Arc<Pacer>,
     permits: Arc<Semaphore>,
     ttl: TtlConfig,
+    token_tag: Arc<str>,
     /// The quota as it stood when the read began, for `metadata:github_rate_limit`.
     quota: Entry,
 }
 
 const TREE_WAIT: Duration = Duration::from_secs(60);
 
+/// A short, stable tag for the token, so a stored ETag is only sent with the token that got
+/// it. Not a secret-preserving hash; tokens are long and random, and the tag is 64 bits.
+fn token_tag(token: Option<&str>) -> String {
+    use std::hash::{Hash, Hasher};
+    match token {
+        None => "anonymous".to_owned(),
+        Some(token) => {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            token.hash(&mut hasher);
+            format!("t{:016x}", hasher.finish())
+        }
+    }
+}
+
+/// The sha a value made from several files is named by: their shas in order.
+fn joined_sha<'a>(shas: impl IntoIterator<Item = &'a str>) -> Arc<str> {
+    shas.into_iter().collect::<Vec<_>>().join(",").into()
+}
+
 impl ReadTask {
-    async fn run(&self, keys: Vec<Key>) -> Vec<Lookup> {
-        let (mut found, mut not_found, mut failed) = (0, 0, 0);
-        let mut answers = Vec::with_capacity(keys.len());
-        for key in keys {
+    async fn run(&self, wanted: Vec<(Key, Option<Entry>)>) -> Vec<Lookup> {
+        let mut counts = Counts::default();
+        let mut answers = Vec::with_capacity(wanted.len());
+        for (key, stale) in wanted {
             if key.as_str() == RATE_LIMIT_KEY {
                 answers.push(Lookup::Hit(self.quota.clone()));
                 continue;
             }
-            let answer = match self.read(&key).await {
-                Ok(Read::Value(value)) => {
-                    found += 1;
-                    let now = unix_ms();
-                    let ttl = self.ttl.for_kind(key.kind()).as_millis() as u64;
-                    Lookup::Hit(Entry::new(value, now, Some(now + ttl)))
+            let now = unix_ms();
+            let expires = now + self.ttl.for_kind(key.kind()).as_millis() as u64;
+            let answer = match (self.read(&key, stale.as_ref()).await, stale) {
+                (Ok(Read::Value(value, validator)), _) => {
+                    counts.found += 1;
+                    Lookup::Hit(Entry::new(value, now, Some(expires)).with_validator(validator))
                 }
-                Ok(Read::NoUpstream) => Lookup::Miss,
-                Ok(Read::Absent(message)) => {
-                    not_found += 1;
+                (Ok(Read::Unchanged(validator)), Some(stale)) => {
+                    counts.unchanged += 1;
+                    Lookup::Hit(Entry::new(stale.value, now, Some(expires)).with_validator(validator))
+                }
+                (Ok(Read::Unchanged(_)), None) => unreachable!("nothing to compare without a copy"),
+                (Ok(Read::NoUpstream), _) => Lookup::Miss,
+                (Ok(Read::Absent(message)), _) => {
+                    counts.not_found += 1;
                     Lookup::Absent(message)
                 }
-                Err(e) => {
+                (Err(e), _) => {
                     tracing::warn!(%key, error = %e, "GitHub read failed");
-                    failed += 1;
-                    Lookup::Miss
+                    counts.failed += 1;
+                    Lookup::Failed(e)
                 }
             };
             answers.push(answer);
         }
-        let _ = self.myself.send_message(ToGithub::Answered {
-            found,
-            not_found,
-            failed,
-        });
+        let _ = self.myself.send_message(ToGithub::Answered(counts));
         answers
     }
 
-    async fn read(&self, key: &Key) -> Result<Read, TierError> {
+    async fn read(&self, key: &Key, stale: Option<&Entry>) -> Result<Read, TierError> {
         let upstream = match Upstream::from_key(key) {
             Ok(Some(upstream)) => upstream,
             Ok(None) => return Ok(Read::NoUpstream),
@@ -416,34 +451,71 @@ impl ReadTask {
             Ok(ractor::rpc::CallResult::Success(tree)) => tree?,
             _ => return Err(unavailable("the tree listing did not arrive")),
         };
+        let plan = plan::plan(&upstream, &tree);
+        let sha = match &plan {
+            Plan::NotFound(message) => return Ok(Read::Absent(message.clone())),
+            Plan::File(file) => joined_sha([file.sha.as_str()]),
+            Plan::Files { files, .. } => joined_sha(files.iter().map(|(_, f)| f.sha.as_str())),
+            Plan::Index { file, .. } => joined_sha([file.sha.as_str()]),
+            Plan::FromTree => joined_sha([tree.sha.as_str()]),
+        };
+        let known = stale.map(|entry| &entry.validator);
+        if known.and_then(|v| v.sha.as_deref()) == Some(&*sha) {
+            return Ok(Read::Unchanged(Validator {
+                sha: Some(sha),
+                etag: known.and_then(|v| v.etag.clone()),
+            }));
+        }
         let absent = || Read::Absent(format!("not found upstream: {key}"));
-        match plan::plan(&upstream, &tree) {
-            Plan::NotFound(message) => Ok(Read::Absent(message)),
-            Plan::File(file) => Ok(self
-                .raw(framework, &file)
-                .await?
-                .map_or_else(absent, Read::Value)),
+        let validator = |etag: Option<Arc<str>>| Validator {
+            sha: Some(sha.clone()),
+            etag,
+        };
+        match plan {
+            Plan::NotFound(_) => unreachable!("answered above"),
+            Plan::File(file) => {
+                let etag = known.and_then(|v| self.own_etag(v));
+                Ok(match self.raw(framework, &file, etag).await? {
+                    Raw::Body(body, etag) => Read::Value(body, validator(etag)),
+                    Raw::NotModified => Read::Unchanged(validator(known.and_then(|v| v.etag.clone()))),
+                    Raw::NotFound => absent(),
+                })
+            }
             Plan::Files { name, files } => {
                 let mut bodies = Vec::with_capacity(files.len());
                 for (relative, file) in files {
-                    match self.raw(framework, &file).await? {
-                        Some(body) => bodies.push((relative, body)),
-                        None => return Err(unavailable(&format!("{} vanished", file.path))),
+                    match self.raw(framework, &file, None).await? {
+                        Raw::Body(body, _) => bodies.push((relative, body)),
+                        _ => return Err(unavailable(&format!("{} vanished", file.path))),
                     }
                 }
-                Ok(Read::Value(values::block(&name, &bodies)))
+                Ok(Read::Value(values::block(&name, &bodies), validator(None)))
             }
-            Plan::Index { file, item } => match self.raw(framework, &file).await? {
-                Some(index) => Ok(values::from_index(&upstream, item.as_deref(), &index)
-                    .map_err(|e| unavailable(&e))?
-                    .map_or_else(absent, Read::Value)),
-                None => Ok(absent()),
+            Plan::Index { file, item } => match self.raw(framework, &file, None).await? {
+                Raw::Body(index, _) => Ok(values::from_index(&upstream, item.as_deref(), &index)
+                    .map_err(TierError::BadUpstream)?
+                    .map_or_else(absent, |value| Read::Value(value, validator(None)))),
+                _ => Ok(absent()),
             },
-            Plan::FromTree => Ok(Read::Value(values::from_tree(&upstream, &tree))),
+            Plan::FromTree => Ok(Read::Value(
+                values::from_tree(&upstream, &tree),
+                validator(None),
+            )),
         }
     }
 
-    async fn raw(&self, framework: &Framework, file: &FileRef) -> Result<Option<Bytes>, TierError> {
+    /// The stored ETag, if this token fetched it.
+    fn own_etag(&self, validator: &Validator) -> Option<String> {
+        let (tag, etag) = validator.etag.as_deref()?.split_once(' ')?;
+        (tag == &*self.token_tag).then(|| etag.to_owned())
+    }
+
+    async fn raw(
+        &self,
+        framework: &Framework,
+        file: &FileRef,
+        etag: Option<String>,
+    ) -> Result<Raw, TierError> {
         let path = format!(
             "/{}/{}/{}/{}",
             framework.owner, framework.repo, framework.branch, file.path
@@ -454,12 +526,25 @@ impl ReadTask {
             .await
             .map_err(|_| unavailable("stopping"))?;
         self.pacer.until_ready().await;
-        match report(&self.myself, self.http.get(Origin::Raw, &path, None).await)? {
-            Fetched::Body { bytes, .. } => Ok(Some(bytes)),
-            Fetched::NotFound => Ok(None),
-            Fetched::NotModified | Fetched::RateLimited => {
-                Err(unavailable("unexpected answer for a raw file"))
-            }
+        let answer = self.http.get(Origin::Raw, &path, etag.as_deref()).await;
+        match report(&self.myself, answer)? {
+            Fetched::Body { bytes, etag } => Ok(Raw::Body(
+                bytes,
+                etag.map(|etag| format!("{} {etag}", self.token_tag).into()),
+            )),
+            Fetched::NotFound => Ok(Raw::NotFound),
+            Fetched::NotModified if etag.is_some() => Ok(Raw::NotModified),
+            Fetched::NotModified | Fetched::RateLimited => Err(TierError::BadUpstream(
+                "304 to a request that had no ETag".into(),
+            )),
         }
     }
+}
+
+/// A raw file's answer.
+enum Raw {
+    /// With its ETag, already tagged with the token.
+    Body(Bytes, Option<Arc<str>>),
+    NotModified,
+    NotFound,
 }

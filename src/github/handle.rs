@@ -1,16 +1,16 @@
-//! The public face of L3. GitHub is read-only to the cache: writes, deletes and key listings
-//! are no-ops here, answered at once.
+//! The public face of L3: an [`Origin`] the router fetches from. GitHub is read-only to the
+//! cache, so this is not a [`crate::tier::Tier`]: nothing is ever written, deleted or listed here.
 
 use std::time::Duration;
 
 use futures::FutureExt;
 
-use super::actor::ToGithub;
-use crate::glob::Glob;
+use super::actor::{RATE_LIMIT_KEY, ToGithub};
+use super::plan::Upstream;
 use crate::key::Key;
 use crate::protocol::{TierName, TierStats};
 use crate::supervisor::Slot;
-use crate::tier::{Entry, EntryMeta, Lookup, Tier, TierFuture};
+use crate::tier::{Entry, Lookup, Origin, TierFuture, Urgency};
 
 #[derive(Clone)]
 pub struct GithubHandle {
@@ -24,48 +24,34 @@ impl GithubHandle {
     }
 }
 
-fn done<T: Send + 'static>(value: T) -> TierFuture<T> {
-    async move { Ok(value) }.boxed()
+/// Whether GitHub has anything to say about a key: the domain kinds (DESIGN.md), including
+/// ones naming a framework it does not know (answered "not found"), and the quota state.
+pub fn serves(key: &Key) -> bool {
+    key.as_str() == RATE_LIMIT_KEY || !matches!(Upstream::from_key(key), Ok(None))
 }
 
-impl Tier for GithubHandle {
+impl Origin for GithubHandle {
     fn name(&self) -> TierName {
         TierName::Github
     }
 
-    fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Lookup>> {
+    fn fetch(
+        &self,
+        wanted: Vec<(Key, Option<Entry>)>,
+        urgency: Urgency,
+    ) -> TierFuture<Vec<Lookup>> {
         let slot = self.slot.clone();
         let timeout = self.timeout;
         async move {
-            slot.call(|reply| ToGithub::GetMany(keys, reply), timeout)
+            slot.call(|reply| ToGithub::Fetch(wanted, urgency, reply), timeout)
                 .await
                 .map_err(|e| e.for_tier(TierName::Github))?
         }
         .boxed()
     }
 
-    fn put_many(&self, _: Vec<(Key, Entry)>) -> TierFuture<()> {
-        done(())
-    }
-
-    fn delete_many(&self, _: Vec<Key>) -> TierFuture<u64> {
-        done(0)
-    }
-
-    fn peek(&self, _: Key) -> TierFuture<Option<EntryMeta>> {
-        done(None)
-    }
-
-    fn touch(&self, _: Key, _: Option<u64>) -> TierFuture<bool> {
-        done(false)
-    }
-
-    fn keys(&self, _: Glob) -> TierFuture<Vec<Key>> {
-        done(Vec::new())
-    }
-
-    fn clear(&self) -> TierFuture<u64> {
-        done(0)
+    fn serves(&self, key: &Key) -> bool {
+        serves(key)
     }
 
     fn stats(&self) -> TierFuture<TierStats> {
@@ -75,17 +61,6 @@ impl Tier for GithubHandle {
             slot.call(ToGithub::Stats, timeout)
                 .await
                 .map_err(|e| e.for_tier(TierName::Github))
-        }
-        .boxed()
-    }
-
-    fn ping(&self) -> TierFuture<()> {
-        let slot = self.slot.clone();
-        let timeout = self.timeout;
-        async move {
-            slot.call(ToGithub::Ping, timeout)
-                .await
-                .map_err(|e| e.for_tier(TierName::Github))?
         }
         .boxed()
     }

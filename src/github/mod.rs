@@ -12,4 +12,4 @@ pub mod tree;
 pub mod values;
 
 pub(crate) use actor::{GithubArgs, GithubTier, ToGithub};
-pub use handle::GithubHandle;
+pub use handle::{GithubHandle, serves};

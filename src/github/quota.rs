@@ -25,6 +25,20 @@ pub struct Headers {
 }
 
 impl Headers {
+    /// How long a rate-limit answer with these headers asks us to wait, by GitHub's order:
+    /// `retry-after`, else the reset time when none remain, else the minimum back-off.
+    pub fn wait_hint(&self, now_ms: u64) -> Duration {
+        if let Some(seconds) = self.retry_after {
+            Duration::from_secs(seconds)
+        } else if self.remaining == Some(0)
+            && let Some(reset) = self.reset
+        {
+            Duration::from_millis((reset * 1000).saturating_sub(now_ms)).max(Duration::from_secs(1))
+        } else {
+            MIN_BACKOFF
+        }
+    }
+
     /// From header name/value pairs (names case-insensitive); unparsable values are ignored.
     pub fn parse<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Headers {
         let mut h = Headers::default();
@@ -117,12 +131,8 @@ impl Quota {
     pub fn rate_limited(&mut self, headers: &Headers, now_ms: u64) -> Duration {
         self.observe(headers);
         self.state.rate_limited_answers += 1;
-        let wait = if let Some(seconds) = headers.retry_after {
-            Duration::from_secs(seconds)
-        } else if headers.remaining == Some(0)
-            && let Some(reset) = headers.reset
-        {
-            Duration::from_millis((reset * 1000).saturating_sub(now_ms)).max(Duration::from_secs(1))
+        let wait = if headers.retry_after.is_some() || headers.remaining == Some(0) {
+            headers.wait_hint(now_ms)
         } else {
             let wait = self.backoff;
             self.backoff = (self.backoff * 2).min(MAX_BACKOFF);

@@ -12,7 +12,7 @@ use bytes::Bytes;
 
 use crate::glob::Glob;
 use crate::key::Key;
-use crate::tier::{Entry, EntryMeta};
+use crate::tier::{Entry, EntryMeta, Validator};
 
 /// Bookkeeping charged per entry on top of key and value bytes: the slot, the map entry and
 /// the allocations' headers, rounded up.
@@ -43,6 +43,7 @@ struct Slot {
     key: Key,
     value: Bytes,
     meta: EntryMeta,
+    validator: Validator,
     visited: bool,
     newer: Option<usize>,
     older: Option<usize>,
@@ -122,6 +123,7 @@ impl MemoryCache {
         Some(Entry {
             value: slot.value.clone(),
             meta: slot.meta,
+            validator: slot.validator.clone(),
         })
     }
 
@@ -147,6 +149,7 @@ impl MemoryCache {
             let slot = self.slot_mut(index);
             slot.value = entry.value;
             slot.meta = entry.meta;
+            slot.validator = entry.validator;
             self.bytes = self.bytes - old + cost;
             self.mark_used(index);
         } else {
@@ -154,6 +157,7 @@ impl MemoryCache {
                 key: key.clone(),
                 value: entry.value,
                 meta: entry.meta,
+                validator: entry.validator,
                 visited: false,
                 newer: None,
                 older: self.newest,

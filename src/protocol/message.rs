@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 pub const MAGIC: [u8; 4] = *b"SHDC";
 
 /// The first frame a client sends. Its layout must never change, so that any two versions
@@ -133,11 +133,13 @@ pub struct Found {
     pub info: EntryInfo,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TierName {
     Memory,
     Database,
     Github,
+    /// The write-behind queue between L1 and L2.
+    Queue,
 }
 
 impl TierName {
@@ -146,6 +148,7 @@ impl TierName {
             TierName::Memory => "L1 memory",
             TierName::Database => "L2 database",
             TierName::Github => "L3 github",
+            TierName::Queue => "write-behind queue",
         }
     }
 }
@@ -162,8 +165,49 @@ pub struct EntryInfo {
     pub ttl_remaining: Option<Duration>,
     /// The tier that answered.
     pub tier: TierName,
-    /// Past its TTL: served because nothing fresher could be had.
-    pub stale: bool,
+    /// Time since the value was fetched or stored (or last confirmed current upstream).
+    pub age: Duration,
+    /// `Some` when past its TTL, with why it was served anyway.
+    pub stale: Option<StaleReason>,
+}
+
+/// Why an expired copy was the answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum StaleReason {
+    /// Served at once while one background refresh runs (stale-while-revalidate).
+    Revalidating,
+    /// GitHub failed to answer the refresh (stale-if-error).
+    UpstreamFailed,
+    /// GitHub's quota is spent; no call before its reset.
+    RateLimited,
+    /// The circuit breaker is open after repeated GitHub failures.
+    BreakerOpen,
+    /// Nothing to refresh from: GitHub is off, or the kind's strategy is cache-aside.
+    NoUpstream,
+    /// Past its TTL, as `metadata` reports it: no read, so no refresh.
+    Expired,
+}
+
+impl StaleReason {
+    pub const ALL: [StaleReason; 6] = [
+        StaleReason::Revalidating,
+        StaleReason::UpstreamFailed,
+        StaleReason::RateLimited,
+        StaleReason::BreakerOpen,
+        StaleReason::NoUpstream,
+        StaleReason::Expired,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StaleReason::Revalidating => "revalidating",
+            StaleReason::UpstreamFailed => "upstream failed",
+            StaleReason::RateLimited => "rate limited",
+            StaleReason::BreakerOpen => "breaker open",
+            StaleReason::NoUpstream => "no upstream",
+            StaleReason::Expired => "expired",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -180,6 +224,8 @@ pub struct Stats {
     pub restarts: Vec<(String, u64)>,
     pub router: RouterStats,
     pub tiers: Vec<TierStats>,
+    /// `None` when no kind is configured write-behind.
+    pub write_behind: Option<WriteBehindStats>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -192,8 +238,65 @@ pub struct RouterStats {
     pub misses: u64,
     /// Entries copied into an upper tier after a lower tier answered.
     pub promotions: u64,
-    /// Keys answered with an expired copy because nothing fresher could be had.
-    pub stale_answers: u64,
+    /// Keys answered with an expired copy, by why.
+    pub stale_answers: Vec<(StaleReason, u64)>,
+    /// Keys fetched from the origin, by a client waiting or in the background.
+    pub fetched: u64,
+    pub refreshed: u64,
+    /// Fetches that joined one already in flight for the same key instead of asking again.
+    pub coalesced: u64,
+    /// Read latency by tier, as the router timed each tier's answers.
+    pub latency: Vec<(TierName, Percentiles)>,
+    pub breaker: BreakerStats,
+}
+
+/// A latency histogram summarised.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Percentiles {
+    pub count: u64,
+    pub p50: Duration,
+    pub p95: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BreakerState {
+    #[default]
+    Closed,
+    /// No calls to the origin until the cool-down ends.
+    Open { retry_in: Duration },
+    /// A bounded number of probes may go; their outcome closes or reopens it.
+    HalfOpen,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BreakerStats {
+    pub state: BreakerState,
+    /// Every change of state since start.
+    pub transitions: u64,
+    pub opened: u64,
+    /// Origin answers in the current window, and how many of them were failures.
+    pub window_calls: u64,
+    pub window_failures: u64,
+    /// Fetches answered "unavailable" without calling the origin.
+    pub rejected: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WriteBehindStats {
+    pub depth: u64,
+    pub capacity: u64,
+    pub enqueued: u64,
+    /// Writes that replaced a queued write to the same key.
+    pub coalesced: u64,
+    pub flushed: u64,
+    pub flushes: u64,
+    pub failed_flushes: u64,
+    /// Writes that had to wait for room (backpressure), and those refused after waiting.
+    pub waited: u64,
+    pub refused: u64,
+    pub flush_latency: Percentiles,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -209,6 +312,8 @@ pub struct TierStats {
     pub evictions: u64,
     pub expirations: u64,
     pub errors: u64,
+    /// Stale copies confirmed current upstream (same blob sha, or a 304): nothing downloaded.
+    pub revalidated: u64,
     /// Rows and bytes by key kind (persistent tiers).
     pub kinds: Vec<KindStats>,
     /// Creation times of the oldest and newest entries, Unix ms.
@@ -229,6 +334,7 @@ impl TierStats {
             evictions: 0,
             expirations: 0,
             errors: 0,
+            revalidated: 0,
             kinds: Vec::new(),
             oldest_ms: None,
             newest_ms: None,
@@ -306,4 +412,8 @@ pub enum ErrorCode {
     Internal,
     /// The name does not exist upstream; the message says so, with a suggestion if one fits.
     NotFound,
+    /// GitHub's quota is spent; the message says when it resets.
+    RateLimited,
+    /// The write-behind queue stayed full; retry later.
+    Busy,
 }

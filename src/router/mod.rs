@@ -1,6 +1,7 @@
 //! The router: the request state machine across the tiers.
 
 mod actor;
+mod breaker;
 mod command;
 mod handle;
 #[cfg(test)]
@@ -10,4 +11,4 @@ mod walk;
 pub(crate) use actor::{Router, RouterArgs, ToRouter};
 pub use command::Command;
 pub use handle::RouterHandle;
-pub use walk::Tiers;
+pub use walk::{Policy, Tiers};

@@ -8,8 +8,8 @@ use bytes::Bytes;
 use futures::FutureExt;
 use ractor::Actor;
 
-use super::{Command, Router, RouterArgs, RouterHandle, Tiers};
-use crate::config::TtlConfig;
+use super::{Command, Policy, Router, RouterArgs, RouterHandle, Tiers};
+use crate::config::BreakerConfig;
 use crate::glob::Glob;
 use crate::key::Key;
 use crate::memory::{MemoryArgs, MemoryHandle, MemoryTier};
@@ -101,14 +101,19 @@ async fn start(lower: Option<Arc<FakeTier>>) -> RouterHandle {
     .await
     .unwrap();
     publish_l1.send_replace(Some(l1));
-    let mut tiers: Vec<Arc<dyn Tier>> = vec![Arc::new(MemoryHandle::new(l1_slot, timeout))];
+    let mut local: Vec<Arc<dyn Tier>> = vec![Arc::new(MemoryHandle::new(l1_slot, timeout))];
     if let Some(lower) = lower {
-        tiers.push(lower);
+        local.push(lower);
     }
     let (publish_router, router_slot) = Slot::new("router");
     let args = RouterArgs {
-        tiers: Tiers::from(tiers),
-        ttl: TtlConfig::default(),
+        tiers: Arc::new(Tiers {
+            local,
+            origin: None,
+        }),
+        policy: Policy::default(),
+        breaker: BreakerConfig::default(),
+        queue: None,
     };
     let (router, _) = Actor::spawn(None, Router, args).await.unwrap();
     publish_router.send_replace(Some(router));

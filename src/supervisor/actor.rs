@@ -19,12 +19,15 @@ use crate::daemon::DataDirLock;
 use crate::database::{DatabaseArgs, DatabaseTier, ToDatabase};
 use crate::github::{GithubArgs, GithubTier, ToGithub};
 use crate::memory::{MemoryArgs, MemoryTier, ToMemory};
-use crate::router::{Router, RouterArgs, Tiers, ToRouter};
+use crate::router::{Policy, Router, RouterArgs, Tiers, ToRouter};
+use crate::tier::Tier;
+use crate::write_behind::{ToWriteBehind, WriteBehind, WriteBehindArgs, WriteBehindHandle};
 
 pub enum ToSupervisor {
     Restarts(RpcReplyPort<Vec<(String, u64)>>),
     Reconfigure(Box<Config>),
-    /// Stops the children in order (router first, then the tiers), then itself.
+    /// Stops the children in order (router first, then the write-behind queue, drained into
+    /// L2, then the tiers), then itself.
     Shutdown(RpcReplyPort<()>),
 }
 
@@ -33,17 +36,25 @@ enum Child {
     Memory,
     Database,
     Github,
+    WriteBehind,
     Router,
 }
 
 impl Child {
-    const ALL: [Child; 4] = [Child::Memory, Child::Database, Child::Github, Child::Router];
+    const ALL: [Child; 5] = [
+        Child::Memory,
+        Child::Database,
+        Child::Github,
+        Child::WriteBehind,
+        Child::Router,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Child::Memory => "memory",
             Child::Database => "database",
             Child::Github => "github",
+            Child::WriteBehind => "write_behind",
             Child::Router => "router",
         }
     }
@@ -57,8 +68,12 @@ pub struct SupervisorArgs {
     pub database: Publisher<ToDatabase>,
     pub github: Publisher<ToGithub>,
     pub data_dir_lock: Arc<Mutex<Option<DataDirLock>>>,
+    pub write_behind: Publisher<ToWriteBehind>,
     pub router: Publisher<ToRouter>,
-    pub tiers: Tiers,
+    pub tiers: Arc<Tiers>,
+    /// L2, where the write-behind queue flushes; `None` when L2 is off.
+    pub durable: Option<Arc<dyn Tier>>,
+    pub queue: Option<WriteBehindHandle>,
     pub fatal: watch::Sender<Option<String>>,
 }
 
@@ -66,7 +81,7 @@ pub struct SupervisorState {
     args: SupervisorArgs,
     children: Vec<(ActorId, Child)>,
     recent_restarts: VecDeque<Instant>,
-    restart_counts: [u64; 4],
+    restart_counts: [u64; Child::ALL.len()],
     stopping: bool,
 }
 
@@ -84,7 +99,7 @@ impl Actor for Supervisor {
             args,
             children: Vec::new(),
             recent_restarts: VecDeque::new(),
-            restart_counts: [0; 4],
+            restart_counts: [0; Child::ALL.len()],
             stopping: false,
         };
         // Tiers before the router, so the router never starts with nothing beneath it.
@@ -92,6 +107,7 @@ impl Actor for Supervisor {
             let enabled = match child {
                 Child::Database => state.args.config.l2.enabled,
                 Child::Github => state.args.config.github.enabled,
+                Child::WriteBehind => state.args.queue.is_some(),
                 _ => true,
             };
             if !enabled {
@@ -124,7 +140,14 @@ impl Actor for Supervisor {
                     });
                 }
                 if let Some(router) = state.args.router.borrow().as_ref() {
-                    let _ = router.send_message(ToRouter::Reconfigure(config.ttl.clone()));
+                    let _ = router.send_message(ToRouter::Reconfigure(
+                        policy(&config),
+                        config.breaker.clone(),
+                    ));
+                }
+                if let Some(queue) = state.args.write_behind.borrow().as_ref() {
+                    let _ = queue
+                        .send_message(ToWriteBehind::Reconfigure(config.write_behind.clone()));
                 }
                 state.args.config = *config;
             }
@@ -134,6 +157,17 @@ impl Actor for Supervisor {
                 let router = state.args.router.send_replace(None);
                 if let Some(router) = router {
                     let _ = router.drain_and_wait(drain).await;
+                }
+                // Every queued write into L2 before L2 closes.
+                if let Some(queue) = &state.args.queue {
+                    match queue.drain(state.args.config.daemon.drain_timeout).await {
+                        Ok(()) => tracing::info!("write-behind queue drained"),
+                        Err(e) => tracing::error!(error = %e, "write-behind queue not drained"),
+                    }
+                }
+                let queue = state.args.write_behind.send_replace(None);
+                if let Some(queue) = queue {
+                    let _ = queue.drain_and_wait(drain).await;
                 }
                 let github = state.args.github.send_replace(None);
                 if let Some(github) = github {
@@ -259,10 +293,26 @@ async fn spawn_child(
             state.args.github.send_replace(Some(actor));
             id
         }
+        Child::WriteBehind => {
+            let args = WriteBehindArgs {
+                config: config.write_behind.clone(),
+                durable: state
+                    .args
+                    .durable
+                    .clone()
+                    .expect("a write-behind queue only exists with L2"),
+            };
+            let (actor, _) = Actor::spawn_linked(None, WriteBehind, args, supervisor).await?;
+            let id = actor.get_id();
+            state.args.write_behind.send_replace(Some(actor));
+            id
+        }
         Child::Router => {
             let args = RouterArgs {
                 tiers: state.args.tiers.clone(),
-                ttl: config.ttl.clone(),
+                policy: policy(config),
+                breaker: config.breaker.clone(),
+                queue: state.args.queue.clone(),
             };
             let (actor, _) = Actor::spawn_linked(None, Router, args, supervisor).await?;
             let id = actor.get_id();
@@ -272,4 +322,11 @@ async fn spawn_child(
     };
     state.children.push((id, child));
     Ok(())
+}
+
+fn policy(config: &Config) -> Policy {
+    Policy {
+        ttl: config.ttl.clone(),
+        strategy: config.strategy.clone(),
+    }
 }

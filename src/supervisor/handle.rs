@@ -13,8 +13,10 @@ use crate::daemon::DataDirLock;
 use crate::database::DatabaseHandle;
 use crate::github::GithubHandle;
 use crate::memory::MemoryHandle;
+use crate::config::Strategy;
 use crate::router::{RouterHandle, Tiers};
-use crate::tier::Tier;
+use crate::tier::{Origin, Tier};
+use crate::write_behind::WriteBehindHandle;
 
 #[derive(Debug, thiserror::Error)]
 #[error("could not start the actor tree: {0}")]
@@ -46,21 +48,30 @@ impl Actors {
         let (memory_tx, memory_slot) = Slot::new("memory tier");
         let (database_tx, database_slot) = Slot::new("database tier");
         let (github_tx, github_slot) = Slot::new("github tier");
+        let (queue_tx, queue_slot) = Slot::new("write-behind queue");
         let (router_tx, router_slot) = Slot::new("router");
         let memory = MemoryHandle::new(memory_slot, timeout);
         let database = config
             .l2
             .enabled
             .then(|| DatabaseHandle::new(database_slot, timeout));
+        // The queue exists when some kind is write-behind and there is an L2 to flush to.
+        let queue = (database.is_some() && config.strategy.any(Strategy::WriteBehind))
+            .then(|| WriteBehindHandle::new(queue_slot, timeout, config.write_behind.full_wait));
         let router = RouterHandle::new(router_slot, timeout);
-        let mut tiers: Vec<Arc<dyn Tier>> = vec![Arc::new(memory.clone())];
-        if let Some(database) = &database {
-            tiers.push(Arc::new(database.clone()));
+        let mut local: Vec<Arc<dyn Tier>> = vec![Arc::new(memory.clone())];
+        if let Some(queue) = &queue {
+            local.push(Arc::new(queue.clone()));
         }
-        if config.github.enabled {
-            tiers.push(Arc::new(GithubHandle::new(github_slot, timeout)));
-        }
-        let tiers: Tiers = Arc::from(tiers);
+        let durable = database
+            .as_ref()
+            .map(|database| Arc::new(database.clone()) as Arc<dyn Tier>);
+        local.extend(durable.clone());
+        let origin = config
+            .github
+            .enabled
+            .then(|| Arc::new(GithubHandle::new(github_slot, timeout)) as Arc<dyn Origin>);
+        let tiers = Arc::new(Tiers { local, origin });
         let (fatal_tx, fatal) = watch::channel(None);
         let args = SupervisorArgs {
             config: config.clone(),
@@ -68,8 +79,11 @@ impl Actors {
             database: database_tx,
             github: github_tx,
             data_dir_lock: Arc::new(Mutex::new(lock)),
+            write_behind: queue_tx,
             router: router_tx,
             tiers,
+            durable,
+            queue,
             fatal: fatal_tx,
         };
         let (supervisor, join) = Actor::spawn(None, Supervisor, args)

@@ -45,9 +45,18 @@ fn set_get_keys_del_round_trip_with_exit_codes() {
             .code(),
         Some(1)
     );
-    let miss = d.cli(&["get", "component:react:button"], None);
+    let miss = d.cli(&["get", "plain:gone"], None);
     assert_eq!(miss.status.code(), Some(1));
     assert!(miss.stdout.is_empty());
+    // A domain key goes to GitHub, which the test config makes unreachable: an error that
+    // says so, not a silent miss.
+    let unreachable = d.cli(&["get", "component:react:button"], None);
+    assert_eq!(unreachable.status.code(), Some(2));
+    assert!(
+        text(&unreachable.stderr).contains("cannot reach GitHub"),
+        "{}",
+        text(&unreachable.stderr)
+    );
 }
 
 #[test]

@@ -128,11 +128,28 @@ async fn a_rate_limited_origin_is_not_called_again_before_its_reset() {
         },
     );
     let d = daemon_for(&origin);
-    assert!(get(&d, "component:react:button").await.is_none());
+    let rate_limited = |response: Response| match response {
+        Response::Error(e) => {
+            assert_eq!(e.code, shadcache::protocol::ErrorCode::RateLimited);
+            assert!(e.message.contains("retrying in 1"), "{}", e.message);
+        }
+        other => panic!("{other:?}"),
+    };
+    rate_limited(
+        d.request(Request::Get {
+            key: "component:react:button".into(),
+        })
+        .await,
+    );
     assert_eq!(origin.count(listing), 1);
     origin.clear_faults();
     for _ in 0..3 {
-        assert!(get(&d, "component:react:card").await.is_none());
+        rate_limited(
+            d.request(Request::Get {
+                key: "component:react:card".into(),
+            })
+            .await,
+        );
     }
     assert_eq!(
         origin.count(listing),

@@ -1,0 +1,55 @@
+//! Latency histograms for stats: HDR histograms in microseconds, summarised as percentiles.
+
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+
+use crate::protocol::Percentiles;
+
+pub struct Latency(Histogram<u64>);
+
+/// One microsecond to ten minutes at two significant digits: about 20 KB each.
+const HIGHEST_US: u64 = 600_000_000;
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency(Histogram::new_with_bounds(1, HIGHEST_US, 2).expect("valid histogram bounds"))
+    }
+}
+
+impl Latency {
+    pub fn record(&mut self, took: Duration) {
+        let us = (took.as_micros() as u64).clamp(1, HIGHEST_US);
+        self.0.record(us).expect("clamped into the histogram's range");
+    }
+
+    pub fn summary(&self) -> Percentiles {
+        let at = |q: f64| Duration::from_micros(self.0.value_at_quantile(q));
+        Percentiles {
+            count: self.0.len(),
+            p50: at(0.50),
+            p95: at(0.95),
+            p99: at(0.99),
+            max: Duration::from_micros(self.0.max()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_of_a_known_spread() {
+        let mut latency = Latency::default();
+        for us in 1..=1000 {
+            latency.record(Duration::from_micros(us));
+        }
+        let s = latency.summary();
+        assert_eq!(s.count, 1000);
+        // Two significant digits: within 1 % of the exact values.
+        assert!((495..=505).contains(&s.p50.as_micros()), "{s:?}");
+        assert!((985..=995).contains(&s.p99.as_micros()), "{s:?}");
+        assert!(s.max >= Duration::from_micros(1000));
+    }
+}
