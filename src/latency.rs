@@ -20,7 +20,9 @@ impl Default for Latency {
 impl Latency {
     pub fn record(&mut self, took: Duration) {
         let us = (took.as_micros() as u64).clamp(1, HIGHEST_US);
-        self.0.record(us).expect("clamped into the histogram's range");
+        self.0
+            .record(us)
+            .expect("clamped into the histogram's range");
     }
 
     pub fn summary(&self) -> Percentiles {

@@ -45,7 +45,10 @@ impl TierError {
     /// Whether this says the tier itself is failing: what a circuit breaker counts. A rate
     /// limit, a not-found or an unusable answer are not failures of GitHub (DESIGN.md).
     pub fn is_failure(&self) -> bool {
-        matches!(self, TierError::Unavailable { .. } | TierError::Timeout { .. })
+        matches!(
+            self,
+            TierError::Unavailable { .. } | TierError::Timeout { .. }
+        )
     }
 }
 

@@ -69,7 +69,10 @@ mod tests {
             ("HOME".to_string(), "/h".to_string()),
             ("SHADCACHE_TTL_LIST".to_string(), "1h".to_string()),
             // A section whose name holds `_` itself.
-            ("SHADCACHE_WRITE_BEHIND_CAPACITY".to_string(), "77".to_string()),
+            (
+                "SHADCACHE_WRITE_BEHIND_CAPACITY".to_string(),
+                "77".to_string(),
+            ),
         ];
         let text = render(&load(&overrides, env.clone()).unwrap());
         assert!(text.contains("not found; defaults apply"), "{text}");
@@ -78,9 +81,13 @@ mod tests {
         let list = ttl.lines().find(|l| l.starts_with("list =")).unwrap();
         assert!(list.ends_with("# env SHADCACHE_TTL_LIST"), "{list}");
         let behind = &text[text.find("[write_behind]").unwrap()..];
-        let capacity = behind.lines().find(|l| l.starts_with("capacity =")).unwrap();
+        let capacity = behind
+            .lines()
+            .find(|l| l.starts_with("capacity ="))
+            .unwrap();
         assert!(
-            capacity.starts_with("capacity = 77") && capacity.ends_with("# env SHADCACHE_WRITE_BEHIND_CAPACITY"),
+            capacity.starts_with("capacity = 77")
+                && capacity.ends_with("# env SHADCACHE_WRITE_BEHIND_CAPACITY"),
             "{capacity}"
         );
         let budget = text.lines().find(|l| l.starts_with("max_bytes")).unwrap();

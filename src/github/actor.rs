@@ -30,7 +30,7 @@ pub enum ToGithub {
     Fetch(Vec<(Key, Option<Entry>)>, Urgency, Reply<Vec<Lookup>>),
     Stats(RpcReplyPort<TierStats>),
     /// From read tasks: the framework's tree, fetched or revalidated when stale.
-    Tree(&'static Framework, Reply<Arc<RegistryTree>>),
+    Tree(&'static Framework, Reply<TreeAnswer>),
     /// From the tree task.
     TreeDone(&'static str, Result<CachedTree, TierError>),
     /// From any task: an answer's rate-limit headers.
@@ -50,6 +50,14 @@ pub struct Counts {
     unchanged: u64,
     not_found: u64,
     failed: u64,
+}
+
+/// The tree a read plans against, and why it is not a fresh one if it is not: a tree GitHub
+/// could not confirm still locates files, but cannot confirm a stale copy.
+#[derive(Clone)]
+pub struct TreeAnswer {
+    tree: Arc<RegistryTree>,
+    unconfirmed: Option<TierError>,
 }
 
 #[derive(Clone)]
@@ -75,7 +83,7 @@ pub struct GithubState {
     quota: Quota,
     ttl: TtlConfig,
     trees: HashMap<&'static str, CachedTree>,
-    tree_waiters: HashMap<&'static str, Vec<Reply<Arc<RegistryTree>>>>,
+    tree_waiters: HashMap<&'static str, Vec<Reply<TreeAnswer>>>,
     permits: Arc<Semaphore>,
     /// Tags stored ETags with the token that fetched them.
     token_tag: Arc<str>,
@@ -159,14 +167,24 @@ impl Actor for GithubTier {
                 if let Some(cached) = state.trees.get(framework.id)
                     && now.saturating_sub(cached.fetched_ms) < fresh_for
                 {
-                    let _ = reply.send(Ok(cached.tree.clone()));
+                    let _ = reply.send(Ok(TreeAnswer {
+                        tree: cached.tree.clone(),
+                        unconfirmed: None,
+                    }));
                     return Ok(());
                 }
                 if let Err(refusal) = state.quota.check(Priority::Interactive, now) {
                     // A stale tree beats none while GitHub cannot be asked.
+                    let retry_in = match refusal {
+                        Refusal::RateLimited(wait) | Refusal::Reserve { wait, .. } => wait,
+                    };
+                    let refused = TierError::RateLimited { retry_in };
                     let answer = match state.trees.get(framework.id) {
-                        Some(cached) => Ok(cached.tree.clone()),
-                        None => Err(unavailable(&refusal.to_string())),
+                        Some(cached) => Ok(TreeAnswer {
+                            tree: cached.tree.clone(),
+                            unconfirmed: Some(refused),
+                        }),
+                        None => Err(refused),
                     };
                     let _ = reply.send(answer);
                     return Ok(());
@@ -189,10 +207,16 @@ impl Actor for GithubTier {
                     Ok(cached) => {
                         let tree = cached.tree.clone();
                         state.trees.insert(id, cached);
-                        Ok(tree)
+                        Ok(TreeAnswer {
+                            tree,
+                            unconfirmed: None,
+                        })
                     }
                     Err(e) => match state.trees.get(id) {
-                        Some(cached) => Ok(cached.tree.clone()),
+                        Some(cached) => Ok(TreeAnswer {
+                            tree: cached.tree.clone(),
+                            unconfirmed: Some(e),
+                        }),
                         None => Err(e),
                     },
                 };
@@ -416,7 +440,9 @@ impl ReadTask {
                 }
                 (Ok(Read::Unchanged(validator)), Some(stale)) => {
                     counts.unchanged += 1;
-                    Lookup::Hit(Entry::new(stale.value, now, Some(expires)).with_validator(validator))
+                    Lookup::Hit(
+                        Entry::new(stale.value, now, Some(expires)).with_validator(validator),
+                    )
                 }
                 (Ok(Read::Unchanged(_)), None) => unreachable!("nothing to compare without a copy"),
                 (Ok(Read::NoUpstream), _) => Lookup::Miss,
@@ -443,7 +469,7 @@ impl ReadTask {
             Err(e) => return Ok(Read::Absent(e.to_string())),
         };
         let framework = upstream.framework();
-        let tree = match self
+        let TreeAnswer { tree, unconfirmed } = match self
             .myself
             .call(|reply| ToGithub::Tree(framework, reply), Some(TREE_WAIT))
             .await
@@ -451,6 +477,10 @@ impl ReadTask {
             Ok(ractor::rpc::CallResult::Success(tree)) => tree?,
             _ => return Err(unavailable("the tree listing did not arrive")),
         };
+        // Revalidating against a tree GitHub did not just confirm would prove nothing.
+        if let (Some(e), Some(_)) = (unconfirmed, stale) {
+            return Err(e);
+        }
         let plan = plan::plan(&upstream, &tree);
         let sha = match &plan {
             Plan::NotFound(message) => return Ok(Read::Absent(message.clone())),
@@ -477,7 +507,9 @@ impl ReadTask {
                 let etag = known.and_then(|v| self.own_etag(v));
                 Ok(match self.raw(framework, &file, etag).await? {
                     Raw::Body(body, etag) => Read::Value(body, validator(etag)),
-                    Raw::NotModified => Read::Unchanged(validator(known.and_then(|v| v.etag.clone()))),
+                    Raw::NotModified => {
+                        Read::Unchanged(validator(known.and_then(|v| v.etag.clone())))
+                    }
                     Raw::NotFound => absent(),
                 })
             }
@@ -547,4 +579,101 @@ enum Raw {
     Body(Bytes, Option<Arc<str>>),
     NotModified,
     NotFound,
+}
+
+#[cfg(test)]
+mod tests {
+    use ractor::Actor;
+
+    use super::*;
+    use crate::testkit::fixtures;
+    use crate::testkit::origin::FakeOrigin;
+
+    async fn tier(origin: &FakeOrigin, token: &str) -> ActorRef<ToGithub> {
+        let config = GithubConfig {
+            api_url: origin.api_url(),
+            raw_url: origin.raw_url(),
+            token: token.into(),
+            requests_per_second: 10_000,
+            ..GithubConfig::default()
+        };
+        let args = GithubArgs {
+            config,
+            ttl: TtlConfig::default(),
+        };
+        Actor::spawn(None, GithubTier, args).await.unwrap().0
+    }
+
+    async fn fetch(actor: &ActorRef<ToGithub>, key: &Key, stale: Option<Entry>) -> Entry {
+        let answer = actor
+            .call(
+                |reply| ToGithub::Fetch(vec![(key.clone(), stale)], Urgency::Waiting, reply),
+                Some(Duration::from_secs(10)),
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        match answer.into_iter().next() {
+            Some(Lookup::Hit(entry)) => entry,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A stale copy whose sha no longer matches the tree (say the tree moved on and back) is
+    /// revalidated with its ETag: a 304 confirms it without a body. The ETag is only sent
+    /// with the token that got it.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_changed_sha_is_revalidated_with_the_etag_of_the_same_token() {
+        let Some(dir) = fixtures::dir() else { return };
+        let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+        let button = Key::parse("component:react:button").unwrap();
+        let raw = "/raw/shadcn-ui/ui/main/apps/v4/registry/new-york-v4/ui/button.tsx";
+        let actor = tier(&origin, "token-a").await;
+        let fresh = fetch(&actor, &button, None).await;
+        let etag = fresh
+            .validator
+            .etag
+            .clone()
+            .expect("the raw answer had an ETag");
+        assert!(etag.starts_with('t'), "tagged with the token: {etag}");
+
+        let stale = |etag: Option<Arc<str>>| {
+            Entry::new(Bytes::from_static(b"the copy we hold"), 0, Some(1)).with_validator(
+                Validator {
+                    sha: Some("an older sha".into()),
+                    etag,
+                },
+            )
+        };
+        let confirmed = fetch(&actor, &button, Some(stale(Some(etag.clone())))).await;
+        assert_eq!(
+            &confirmed.value[..],
+            b"the copy we hold",
+            "a 304 keeps our copy"
+        );
+        assert_eq!(
+            confirmed.validator.sha, fresh.validator.sha,
+            "and learns the new sha"
+        );
+        assert_eq!(origin.count(raw), 2);
+
+        // Another token's daemon does not send it, and downloads the file.
+        let other = tier(&origin, "token-b").await;
+        let downloaded = fetch(&other, &button, Some(stale(Some(etag)))).await;
+        assert_eq!(downloaded.value, fresh.value);
+        assert_eq!(origin.count(raw), 3);
+
+        // The same sha needs no request at all.
+        let same = stale(None).with_validator(fresh.validator.clone());
+        let kept = fetch(&actor, &button, Some(same)).await;
+        assert_eq!(&kept.value[..], b"the copy we hold");
+        assert_eq!(origin.count(raw), 3);
+        let stats = actor
+            .call(ToGithub::Stats, Some(Duration::from_secs(5)))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((stats.hits, stats.revalidated), (1, 2));
+    }
 }

@@ -107,7 +107,7 @@ pub enum Response {
     /// Response to `Request::RefreshTtl`: whether the key existed.
     Refreshed(bool),
     /// Response to `Request::Stats`.
-    Stats(Stats),
+    Stats(Box<Stats>),
     /// Response to `Request::Migrate`: every known migration and whether it is applied.
     Migrations(Vec<MigrationInfo>),
     /// Response to `Request::Maintenance`.

@@ -124,7 +124,7 @@ impl Actor for Router {
                 let queue = state.queue.clone();
                 tokio::spawn(async move {
                     let stats = collect_stats(&tiers, queue, router).await;
-                    let _ = reply.send(Response::Stats(stats));
+                    let _ = reply.send(Response::Stats(Box::new(stats)));
                 });
             }
             ToRouter::Execute(command, reply) => {
@@ -222,8 +222,10 @@ impl RouterState {
         let mut keys = Vec::with_capacity(new.len());
         for want in new {
             keys.push((want.key.clone(), want.stale));
-            self.flights
-                .insert(want.key, Flight::Fetching(want.answer.into_iter().collect()));
+            self.flights.insert(
+                want.key,
+                Flight::Fetching(want.answer.into_iter().collect()),
+            );
         }
         let walk = self.walk.clone();
         tokio::spawn(async move {

@@ -36,7 +36,9 @@ pub enum Admission {
     Go,
     /// Go, as one of the half-open state's probes: its outcome decides.
     Probe,
-    Refused { retry_in: Duration },
+    Refused {
+        retry_in: Duration,
+    },
 }
 
 impl Breaker {
@@ -148,7 +150,9 @@ impl Breaker {
         self.state = to;
         self.stats.transitions += 1;
         match to {
-            State::Open { .. } => tracing::warn!(?from, to = "open", cooldown = ?self.config.cooldown, why, "GitHub circuit breaker"),
+            State::Open { .. } => {
+                tracing::warn!(?from, to = "open", cooldown = ?self.config.cooldown, why, "GitHub circuit breaker")
+            }
             _ => tracing::info!(?from, ?to, why, "GitHub circuit breaker"),
         }
     }
@@ -180,7 +184,11 @@ mod tests {
         }
         b.record(10, true, false);
         b.record(11, true, false);
-        assert_eq!(state(&mut b, 12), BreakerState::Closed, "2 failures < min 3");
+        assert_eq!(
+            state(&mut b, 12),
+            BreakerState::Closed,
+            "2 failures < min 3"
+        );
         b.record(12, true, false);
         // 3 failures of 13 answers: under the 50 % rate.
         assert_eq!(state(&mut b, 13), BreakerState::Closed);
@@ -210,7 +218,9 @@ mod tests {
         for now in 0..3 {
             b.record(now, true, false);
         }
-        assert!(matches!(b.admit(100), Admission::Refused { retry_in } if retry_in == Duration::from_millis(4_902)));
+        assert!(
+            matches!(b.admit(100), Admission::Refused { retry_in } if retry_in == Duration::from_millis(4_902))
+        );
         // After the cool-down: one probe, the next fetch waits for its outcome.
         assert_eq!(b.admit(5_002), Admission::Probe);
         assert!(matches!(b.admit(5_003), Admission::Refused { .. }));

@@ -111,7 +111,10 @@ impl Walk {
             }
             Command::MGet(keys) => {
                 let read = self.read(keys, &mut outcome).await;
-                let failed = read.iter().filter(|a| matches!(a, Answer::Failed(_))).count();
+                let failed = read
+                    .iter()
+                    .filter(|a| matches!(a, Answer::Failed(_)))
+                    .count();
                 match read.iter().find_map(Answer::error) {
                     // Every key failed the same way: that is the answer, not a row of misses.
                     Some(e) if failed == read.len() => error_response(e.clone()),
@@ -283,7 +286,7 @@ impl Walk {
         }
         if !waiting.is_empty() {
             // Whether the origin will be asked shows in each want's own answer.
-            let _ = self.fetch(waiting, Urgency::Waiting);
+            drop(self.fetch(waiting, Urgency::Waiting));
         }
         if !refresh.is_empty() {
             let reason = match self.fetch(refresh, Urgency::Background).await {
@@ -321,9 +324,7 @@ impl Walk {
                 },
             };
         }
-        if !any_tier_answered
-            && let Some(e) = last_error
-        {
+        if !any_tier_answered && let Some(e) = last_error {
             for answer in &mut answers {
                 if matches!(answer, Answer::Miss) {
                     *answer = Answer::Failed(e.clone());

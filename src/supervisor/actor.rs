@@ -146,8 +146,8 @@ impl Actor for Supervisor {
                     ));
                 }
                 if let Some(queue) = state.args.write_behind.borrow().as_ref() {
-                    let _ = queue
-                        .send_message(ToWriteBehind::Reconfigure(config.write_behind.clone()));
+                    let _ =
+                        queue.send_message(ToWriteBehind::Reconfigure(config.write_behind.clone()));
                 }
                 state.args.config = *config;
             }

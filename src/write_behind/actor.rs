@@ -130,7 +130,10 @@ impl Actor for WriteBehind {
                 let _ = reply.send(state.queue.get(&key).map(|e| e.meta));
             }
             ToWriteBehind::Touch(key, expires_ms, reply) => {
-                let touched = state.queue.get_mut(&key).map(|e| e.meta.expires_ms = expires_ms);
+                let touched = state
+                    .queue
+                    .get_mut(&key)
+                    .map(|e| e.meta.expires_ms = expires_ms);
                 let _ = reply.send(touched.is_some());
             }
             ToWriteBehind::Forget(keys, reply) => {
@@ -263,7 +266,10 @@ impl WriteBehindState {
         let myself = myself.clone();
         tokio::spawn(async move {
             let started = std::time::Instant::now();
-            let writes = batch.iter().map(|(k, e, _)| (k.clone(), e.clone())).collect();
+            let writes = batch
+                .iter()
+                .map(|(k, e, _)| (k.clone(), e.clone()))
+                .collect();
             let result = durable.put_many(writes).await;
             let _ = myself.send_message(ToWriteBehind::Flushed {
                 batch,

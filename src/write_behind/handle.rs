@@ -108,7 +108,10 @@ impl Tier for WriteBehindHandle {
                 entries: q.depth,
                 capacity_bytes: 0,
                 errors: q.failed_flushes,
-                ..TierStats::empty(TierName::Queue, format!("up, {}/{} queued", q.depth, q.capacity))
+                ..TierStats::empty(
+                    TierName::Queue,
+                    format!("up, {}/{} queued", q.depth, q.capacity),
+                )
             })
         }
         .boxed()

@@ -151,7 +151,11 @@ mod tests {
         assert!(q.fits(&[write("a:1", "newer")]), "a rewrite needs no room");
         assert_eq!(q.push(vec![write("a:1", "newer")], 20), 1);
         assert_eq!(q.len(), 2);
-        assert_eq!(q.oldest_ms(), Some(10), "a rewrite keeps the first write's age");
+        assert_eq!(
+            q.oldest_ms(),
+            Some(10),
+            "a rewrite keeps the first write's age"
+        );
         let batch = q.take(1);
         assert_eq!(batch[0].0.as_str(), "a:1");
         assert_eq!(&batch[0].1.value[..], b"newer");
@@ -161,13 +165,22 @@ mod tests {
     #[test]
     fn a_failed_batch_goes_back_in_front_unless_rewritten() {
         let mut q = Queue::new(10);
-        q.push(vec![write("a:1", "1"), write("b:1", "1"), write("c:1", "1")], 0);
+        q.push(
+            vec![write("a:1", "1"), write("b:1", "1"), write("c:1", "1")],
+            0,
+        );
         let batch = q.take(2);
         q.push(vec![write("b:1", "2")], 5);
         q.put_back(batch);
         let all = q.take(10);
-        let order: Vec<(&str, &[u8])> = all.iter().map(|(k, e, _)| (k.as_str(), &e.value[..])).collect();
-        assert_eq!(order, vec![("a:1", &b"1"[..]), ("c:1", b"1"), ("b:1", b"2")]);
+        let order: Vec<(&str, &[u8])> = all
+            .iter()
+            .map(|(k, e, _)| (k.as_str(), &e.value[..]))
+            .collect();
+        assert_eq!(
+            order,
+            vec![("a:1", &b"1"[..]), ("c:1", b"1"), ("b:1", b"2")]
+        );
     }
 
     #[test]

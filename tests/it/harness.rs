@@ -7,7 +7,7 @@ use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use shadcache::client::Client;
-use shadcache::protocol::{Request, Response};
+use shadcache::protocol::{Request, Response, Stats};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_shadcache");
 
@@ -189,6 +189,26 @@ impl TestDaemon {
 
     pub async fn request(&self, request: Request) -> Response {
         self.client().await.request(&request).await.unwrap()
+    }
+
+    pub async fn stats(&self) -> Stats {
+        match self.request(Request::Stats).await {
+            Response::Stats(stats) => *stats,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Polls stats until `done` holds (counters land just after answers), or gives up after
+    /// 10 s naming `what` it waited for.
+    pub async fn wait_for_stats(&self, what: &str, done: impl Fn(&Stats) -> bool) -> Stats {
+        for _ in 0..1000 {
+            let stats = self.stats().await;
+            if done(&stats) {
+                return stats;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("never saw {what}: {:#?}", self.stats().await);
     }
 
     /// Runs the CLI against this daemon.

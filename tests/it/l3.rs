@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use shadcache::protocol::{Request, Response, TierName};
+use shadcache::protocol::{Request, Response, StaleReason, TierName};
 use shadcache::testkit::origin::{FakeOrigin, Fault};
 
 use crate::harness::TestDaemon;
@@ -156,9 +156,7 @@ async fn a_rate_limited_origin_is_not_called_again_before_its_reset() {
         1,
         "called before the retry-after passed"
     );
-    let Response::Stats(stats) = d.request(Request::Stats).await else {
-        panic!()
-    };
+    let stats = d.stats().await;
     let l3 = stats
         .tiers
         .iter()
@@ -281,16 +279,51 @@ async fn a_full_react_pass_costs_two_api_calls_and_a_second_pass_after_ttl_costs
     let quota_after_first = origin.quota_used();
 
     tokio::time::sleep(Duration::from_millis(2_100)).await;
-    pass().await;
+    // Second pass: every answer is the expired copy, at once, while one background refresh
+    // per key asks GitHub whether it changed.
+    for key in &keys {
+        match d.request(Request::Get { key: key.clone() }).await {
+            Response::Value(Some(found)) => {
+                assert_eq!(found.info.stale, Some(StaleReason::Revalidating), "{key}");
+            }
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+    let refreshed = d
+        .wait_for_stats("every refresh", |s| s.router.refreshed == keys.len() as u64)
+        .await;
+    assert_eq!(refreshed.router.refreshed, keys.len() as u64);
+    let l3 = refreshed
+        .tiers
+        .iter()
+        .find(|t| t.tier == TierName::Github)
+        .unwrap();
+    assert_eq!(l3.revalidated, keys.len() as u64, "every sha matched");
     assert_eq!(
         origin.quota_used(),
         quota_after_first,
         "the second pass spent primary quota: {:?}",
         origin.requests()
     );
+    let (all_after, api_after) = origin.totals();
+    assert_eq!(
+        all_after - api_after,
+        raw_files,
+        "an unchanged blob sha is never downloaded again"
+    );
+    assert_eq!(api_after, 3, "one conditional listing, answered 304");
+    // Third pass: the refreshed copies are fresh again, and cost nothing.
+    for key in &keys {
+        match d.request(Request::Get { key: key.clone() }).await {
+            Response::Value(Some(found)) => assert_eq!(found.info.stale, None, "{key}"),
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+    assert_eq!(origin.totals(), (all_after, api_after));
     eprintln!(
-        "first pass: 2 API calls + {raw_files} raw files; second pass: {} more requests, 0 quota",
-        origin.totals().0 - all
+        "first pass: 2 API calls + {raw_files} raw files; second pass after the TTL: {} request(s) \
+         (304), 0 quota, 0 downloads",
+        all_after - all
     );
 }
 

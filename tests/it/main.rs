@@ -6,4 +6,5 @@ mod l2;
 mod l3;
 mod lifecycle;
 mod protocol;
+mod router;
 mod systemd;
