@@ -1,0 +1,193 @@
+//! Latency of `get` through the whole daemon, by the tier that answered: L3 (a miss fetched
+//! from a fake GitHub on 127.0.0.1 serving the recorded fixtures), L2 and L1. L1 is kept
+//! small (64 KiB) so that most repeat reads fall through to L2; every answer says which tier
+//! gave it, and the samples are grouped by that.
+//!
+//! Run: `cargo build --release && cargo run --release --example router_paths`
+//! (the daemon binary defaults to the release one beside the example; pass another path as
+//! the first argument).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use shadcache::client::Client;
+use shadcache::protocol::{Request, Response, TierName};
+use shadcache::testkit::fixtures;
+use shadcache::testkit::origin::FakeOrigin;
+
+const ROUNDS: usize = 20;
+
+fn daemon_binary() -> PathBuf {
+    if let Some(path) = std::env::args().nth(1) {
+        return path.into();
+    }
+    // target/release/examples/router_paths -> target/release/shadcache
+    let me = std::env::current_exe().expect("own path");
+    me.parent().unwrap().parent().unwrap().join("shadcache")
+}
+
+async fn connect(socket: &std::path::Path, daemon: &mut Child) -> Client {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(client) = Client::connect(socket, Duration::from_secs(5)).await {
+            return client;
+        }
+        if let Some(status) = daemon.try_wait().unwrap() {
+            panic!("the daemon exited: {status}");
+        }
+        assert!(Instant::now() < deadline, "the daemon never listened");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn wait_l2(client: &mut Client) {
+    for _ in 0..600 {
+        if let Ok(Response::Stats(stats)) = client.request(&Request::Stats).await
+            && stats
+                .tiers
+                .iter()
+                .any(|t| t.tier == TierName::Database && t.state == "up")
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("L2 never opened");
+}
+
+fn names(value: &[u8]) -> Vec<String> {
+    let list: serde_json::Value = serde_json::from_slice(value).expect("a JSON listing");
+    list.as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|item| item.as_str().or_else(|| item["name"].as_str()))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn row(tier: &str, samples: &mut [Duration]) {
+    if samples.is_empty() {
+        println!("| {tier} | 0 | | | |");
+        return;
+    }
+    samples.sort_unstable();
+    let pct = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    println!(
+        "| {tier} | {} | {:.0} | {:.0} | {:.0} |",
+        samples.len(),
+        us(pct(0.50)),
+        us(pct(0.95)),
+        us(pct(0.99))
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let Some(dir) = fixtures::dir() else {
+        eprintln!("router_paths: no fixtures (../shared/fixtures/github or $SHADCACHE_FIXTURES)");
+        std::process::exit(2);
+    };
+    let origin = FakeOrigin::with_fixtures(&dir).await.expect("fake origin");
+    let work = tempfile::tempdir().expect("temp dir");
+    let socket = work.path().join("shadcache.sock");
+    let config = work.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\n\
+             [l1]\nmax_bytes = \"64KiB\"\n\n[daemon]\nlog_level = \"warn\"\n",
+            origin.api_url(),
+            origin.raw_url()
+        ),
+    )
+    .unwrap();
+    let mut daemon = Command::new(daemon_binary())
+        .arg("--socket")
+        .arg(&socket)
+        .arg("--config")
+        .arg(&config)
+        .arg("daemon")
+        .arg("--data-dir")
+        .arg(work.path().join("data"))
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the daemon");
+    let mut client = connect(&socket, &mut daemon).await;
+    wait_l2(&mut client).await;
+
+    let mut get = async |client: &mut Client, key: &str| {
+        let started = Instant::now();
+        let answer = client
+            .request(&Request::Get { key: key.into() })
+            .await
+            .expect("an answer");
+        (started.elapsed(), answer)
+    };
+    let mut by_tier: Vec<(TierName, Vec<Duration>)> = Vec::new();
+    let mut keys = Vec::new();
+    for (listing, kind) in [
+        ("list:react:components", "component"),
+        ("list:react:blocks", "block"),
+    ] {
+        let (_, answer) = get(&mut client, listing).await;
+        let Response::Value(Some(found)) = answer else {
+            panic!("{listing}: {answer:?}")
+        };
+        keys.extend(
+            names(&found.value)
+                .into_iter()
+                .map(|n| format!("{kind}:react:{n}")),
+        );
+    }
+    // Names the fixtures do not hold answer "not found" (L3 too, but a different path).
+    let mut served = Vec::new();
+    for round in 0..=ROUNDS {
+        let wanted = if round == 0 { &keys } else { &served };
+        let mut now_served = Vec::new();
+        for key in wanted {
+            let (took, answer) = get(&mut client, key).await;
+            if let Response::Value(Some(found)) = answer {
+                match by_tier.iter_mut().find(|(t, _)| *t == found.info.tier) {
+                    Some((_, samples)) => samples.push(took),
+                    None => by_tier.push((found.info.tier, vec![took])),
+                }
+                now_served.push(key.clone());
+            }
+        }
+        if round == 0 {
+            served = now_served;
+        }
+    }
+    println!(
+        "get through the daemon, {} keys served from the react fixtures, {ROUNDS} repeat rounds\n",
+        served.len()
+    );
+    println!("| answered by | samples | p50 µs | p95 µs | p99 µs |");
+    println!("|---|---|---|---|---|");
+    for tier in [TierName::Memory, TierName::Database, TierName::Github] {
+        let mut samples = by_tier
+            .iter_mut()
+            .find(|(t, _)| *t == tier)
+            .map(|(_, s)| std::mem::take(s))
+            .unwrap_or_default();
+        row(tier.label(), &mut samples);
+    }
+    let (all, api) = origin.totals();
+    println!("\nupstream: {api} API calls, {} raw downloads", all - api);
+    if let Ok(Response::Stats(stats)) = client.request(&Request::Stats).await {
+        println!("\nthe router's own view of each tier (time inside the daemon):");
+        for (tier, l) in &stats.router.latency {
+            println!(
+                "  {:<20} {:>6} reads, p50 {:>6} µs, p99 {:>6} µs",
+                tier.label(),
+                l.count,
+                l.p50.as_micros(),
+                l.p99.as_micros()
+            );
+        }
+    }
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    let _ = daemon.wait();
+}
