@@ -1,7 +1,8 @@
 //! Latency of `get` through the whole daemon, by the tier that answered: L3 (a miss fetched
-//! from a fake GitHub on 127.0.0.1 serving the recorded fixtures), L2 and L1. L1 is kept
-//! small (64 KiB) so that most repeat reads fall through to L2; every answer says which tier
-//! gave it, and the samples are grouped by that.
+//! from a fake GitHub on 127.0.0.1 serving the recorded fixtures), then L1 (repeat reads),
+//! then L2: the daemon is restarted on the same data dir with L1 kept at 64 KiB, so repeat
+//! reads fall through to L2. Every answer says which tier gave it; samples are grouped by
+//! that.
 //!
 //! Run: `cargo build --release && cargo run --release --example router_paths`
 //! (the daemon binary defaults to the release one beside the example; pass another path as
@@ -83,6 +84,71 @@ fn row(tier: &str, samples: &mut [Duration]) {
     );
 }
 
+fn config_text(origin: &FakeOrigin, l1: &str) -> String {
+    format!(
+        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\n\
+         [l1]\nmax_bytes = \"{l1}\"\n\n[daemon]\nlog_level = \"error\"\n",
+        origin.api_url(),
+        origin.raw_url()
+    )
+}
+
+struct Daemon {
+    child: Child,
+    client: Client,
+}
+
+async fn start(work: &std::path::Path, config: &str) -> Daemon {
+    let socket = work.join("shadcache.sock");
+    let config_path = work.join("config.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let mut child = Command::new(daemon_binary())
+        .arg("--socket")
+        .arg(&socket)
+        .arg("--config")
+        .arg(&config_path)
+        .arg("daemon")
+        .arg("--data-dir")
+        .arg(work.join("data"))
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the daemon");
+    let mut client = connect(&socket, &mut child).await;
+    wait_l2(&mut client).await;
+    Daemon { child, client }
+}
+
+fn stop(mut daemon: Daemon) {
+    unsafe { libc::kill(daemon.child.id() as i32, libc::SIGTERM) };
+    let _ = daemon.child.wait();
+}
+
+/// Reads each key once, timing it; the sample goes to the tier that answered. Returns the
+/// keys that had a value.
+async fn pass(
+    client: &mut Client,
+    keys: &[String],
+    by_tier: &mut Vec<(TierName, Vec<Duration>)>,
+) -> Vec<String> {
+    let mut served = Vec::new();
+    for key in keys {
+        let started = Instant::now();
+        let answer = client
+            .request(&Request::Get { key: key.clone() })
+            .await
+            .expect("an answer");
+        let took = started.elapsed();
+        if let Response::Value(Some(found)) = answer {
+            match by_tier.iter_mut().find(|(t, _)| *t == found.info.tier) {
+                Some((_, samples)) => samples.push(took),
+                None => by_tier.push((found.info.tier, vec![took])),
+            }
+            served.push(key.clone());
+        }
+    }
+    served
+}
+
 #[tokio::main]
 async fn main() {
     let Some(dir) = fixtures::dir() else {
@@ -91,47 +157,19 @@ async fn main() {
     };
     let origin = FakeOrigin::with_fixtures(&dir).await.expect("fake origin");
     let work = tempfile::tempdir().expect("temp dir");
-    let socket = work.path().join("shadcache.sock");
-    let config = work.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\n\
-             [l1]\nmax_bytes = \"64KiB\"\n\n[daemon]\nlog_level = \"warn\"\n",
-            origin.api_url(),
-            origin.raw_url()
-        ),
-    )
-    .unwrap();
-    let mut daemon = Command::new(daemon_binary())
-        .arg("--socket")
-        .arg(&socket)
-        .arg("--config")
-        .arg(&config)
-        .arg("daemon")
-        .arg("--data-dir")
-        .arg(work.path().join("data"))
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start the daemon");
-    let mut client = connect(&socket, &mut daemon).await;
-    wait_l2(&mut client).await;
-
-    let mut get = async |client: &mut Client, key: &str| {
-        let started = Instant::now();
-        let answer = client
-            .request(&Request::Get { key: key.into() })
-            .await
-            .expect("an answer");
-        (started.elapsed(), answer)
-    };
-    let mut by_tier: Vec<(TierName, Vec<Duration>)> = Vec::new();
+    let mut daemon = start(work.path(), &config_text(&origin, "64MiB")).await;
     let mut keys = Vec::new();
     for (listing, kind) in [
         ("list:react:components", "component"),
         ("list:react:blocks", "block"),
     ] {
-        let (_, answer) = get(&mut client, listing).await;
+        let answer = daemon
+            .client
+            .request(&Request::Get {
+                key: listing.into(),
+            })
+            .await
+            .expect("an answer");
         let Response::Value(Some(found)) = answer else {
             panic!("{listing}: {answer:?}")
         };
@@ -141,27 +179,24 @@ async fn main() {
                 .map(|n| format!("{kind}:react:{n}")),
         );
     }
-    // Names the fixtures do not hold answer "not found" (L3 too, but a different path).
-    let mut served = Vec::new();
-    for round in 0..=ROUNDS {
-        let wanted = if round == 0 { &keys } else { &served };
-        let mut now_served = Vec::new();
-        for key in wanted {
-            let (took, answer) = get(&mut client, key).await;
-            if let Response::Value(Some(found)) = answer {
-                match by_tier.iter_mut().find(|(t, _)| *t == found.info.tier) {
-                    Some((_, samples)) => samples.push(took),
-                    None => by_tier.push((found.info.tier, vec![took])),
-                }
-                now_served.push(key.clone());
-            }
-        }
-        if round == 0 {
-            served = now_served;
-        }
+    let mut by_tier = Vec::new();
+    // Names the fixtures do not hold answer "not found" and are left out from then on.
+    let served = pass(&mut daemon.client, &keys, &mut by_tier).await;
+    for _ in 0..ROUNDS {
+        pass(&mut daemon.client, &served, &mut by_tier).await;
     }
+    let (all, api) = origin.totals();
+    let stats = daemon.client.request(&Request::Stats).await;
+    stop(daemon);
+    // Again on the same data, with an L1 too small to hold the set: reads fall to L2.
+    let mut daemon = start(work.path(), &config_text(&origin, "64KiB")).await;
+    for _ in 0..ROUNDS {
+        pass(&mut daemon.client, &served, &mut by_tier).await;
+    }
+    stop(daemon);
+
     println!(
-        "get through the daemon, {} keys served from the react fixtures, {ROUNDS} repeat rounds\n",
+        "get through the daemon, {} keys served from the react fixtures ({ROUNDS} rounds per tier)\n",
         served.len()
     );
     println!("| answered by | samples | p50 µs | p95 µs | p99 µs |");
@@ -174,10 +209,12 @@ async fn main() {
             .unwrap_or_default();
         row(tier.label(), &mut samples);
     }
-    let (all, api) = origin.totals();
-    println!("\nupstream: {api} API calls, {} raw downloads", all - api);
-    if let Ok(Response::Stats(stats)) = client.request(&Request::Stats).await {
-        println!("\nthe router's own view of each tier (time inside the daemon):");
+    println!(
+        "\nupstream for the first pass: {api} API calls, {} raw downloads",
+        all - api
+    );
+    if let Ok(Response::Stats(stats)) = stats {
+        println!("\nthe router's own view of each tier in the first daemon (time inside it):");
         for (tier, l) in &stats.router.latency {
             println!(
                 "  {:<20} {:>6} reads, p50 {:>6} µs, p99 {:>6} µs",
@@ -188,6 +225,4 @@ async fn main() {
             );
         }
     }
-    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
-    let _ = daemon.wait();
 }

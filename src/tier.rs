@@ -166,6 +166,11 @@ pub trait Origin: Send + Sync + 'static {
     /// Whether the origin has anything to say about this key; plain cache keys have no
     /// upstream and are never sent.
     fn serves(&self, key: &Key) -> bool;
+    /// Whether the key is the origin's live state (GitHub's quota): asked every time, never
+    /// cached, never held back by the breaker.
+    fn live(&self, _key: &Key) -> bool {
+        false
+    }
     fn stats(&self) -> TierFuture<TierStats>;
 }
 

@@ -6,16 +6,16 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{Cmd, MigrateCmd, fail};
+use super::{Cmd, DomainArgs, MigrateCmd, fail};
 use crate::client::{Client, ClientError};
 use crate::config::{self, Config, Overrides};
 use crate::database::offline;
 use crate::protocol::{
-    BreakerState, EntryInfo, ErrorCode, MigrateAction, Request, Response, Stats,
+    BreakerState, EntryInfo, ErrorCode, Found, MigrateAction, Query, Request, Response, Stats,
 };
 
 /// Generous: a `stats` or a large `keys` on a busy daemon is still quick, and a hang is not.
-const TIMEOUT: Duration = Duration::from_secs(30);
+pub(super) const TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn run(command: Cmd, overrides: Overrides, env: Vec<(String, String)>) -> ExitCode {
     let loaded = match config::load(&overrides, env) {
@@ -37,6 +37,9 @@ pub fn run(command: Cmd, overrides: Overrides, env: Vec<(String, String)>) -> Ex
     runtime.block_on(async move {
         if let Cmd::Bench(args) = command {
             return super::bench::run(&socket, args).await;
+        }
+        if let Cmd::Warm(args) = command {
+            return super::warm::run(&loaded.config, args).await;
         }
         if let Some(request) = database_request(&command) {
             return database_command(&loaded.config, request).await;
@@ -79,8 +82,54 @@ fn request_for(command: &Cmd) -> Result<Request, String> {
         Cmd::Daemon { .. }
         | Cmd::Config
         | Cmd::Bench(_)
+        | Cmd::Warm(_)
+        | Cmd::Mcp(_)
         | Cmd::Migrate { .. }
         | Cmd::Maintenance => unreachable!("handled before a request is built"),
+        domain => {
+            let (query, args) = domain_query(domain).expect("the rest are domain commands");
+            Request::Shadcn {
+                framework: args.framework.clone(),
+                query,
+            }
+        }
+    })
+}
+
+/// The query a domain command asks, with its common arguments.
+fn domain_query(command: &Cmd) -> Option<(Query, &DomainArgs)> {
+    Some(match command {
+        Cmd::Component { name, domain } => (Query::Component { name: name.clone() }, domain),
+        Cmd::Demo { name, domain } => (Query::Demo { name: name.clone() }, domain),
+        Cmd::Metadata { name, domain } => (Query::Metadata { name: name.clone() }, domain),
+        Cmd::Block {
+            name,
+            with_components,
+            domain,
+        } => (
+            Query::Block {
+                name: name.clone(),
+                include_components: *with_components,
+            },
+            domain,
+        ),
+        Cmd::Components { domain } => (Query::ListComponents, domain),
+        Cmd::Blocks { category, domain } => (
+            Query::ListBlocks {
+                category: category.clone(),
+            },
+            domain,
+        ),
+        Cmd::Structure { path, domain } => (
+            Query::Structure {
+                path: path.clone(),
+                owner: None,
+                repo: None,
+                branch: None,
+            },
+            domain,
+        ),
+        _ => return None,
     })
 }
 
@@ -97,25 +146,16 @@ fn print_response(command: &Cmd, response: Response) -> ExitCode {
             ExitCode::SUCCESS
         }
         (Cmd::Get { verbose, key }, Response::Value(found)) => match found {
-            Some(found) => {
-                if *verbose {
-                    eprintln!("{}", describe(key, &found.info));
-                }
-                let mut out = std::io::stdout().lock();
-                if out
-                    .write_all(&found.value)
-                    .and_then(|_| out.flush())
-                    .is_err()
-                {
-                    return fail("cannot write to stdout");
-                }
-                ExitCode::SUCCESS
-            }
+            Some(found) => print_found(key, *verbose, &found),
             None => {
                 eprintln!("miss: {key} is not cached");
                 miss
             }
         },
+        (command, Response::Value(Some(found))) if domain_query(command).is_some() => {
+            let (query, args) = domain_query(command).expect("a domain command");
+            print_found(query.name(), args.verbose, &found)
+        }
         (Cmd::Set { key, .. }, Response::Stored(ack)) => {
             eprintln!("stored {key} ({ack:?})");
             ExitCode::SUCCESS
@@ -218,6 +258,21 @@ async fn database_command(config: &Config, request: Request) -> ExitCode {
         Response::Error(e) => fail(&e.message),
         other => fail(&format!("unexpected answer from the daemon: {other:?}")),
     }
+}
+
+fn print_found(what: &str, verbose: bool, found: &Found) -> ExitCode {
+    if verbose {
+        eprintln!("{}", describe(what, &found.info));
+    }
+    let mut out = std::io::stdout().lock();
+    if out
+        .write_all(&found.value)
+        .and_then(|_| out.flush())
+        .is_err()
+    {
+        return fail("cannot write to stdout");
+    }
+    ExitCode::SUCCESS
 }
 
 fn describe(key: &str, info: &EntryInfo) -> String {

@@ -3,6 +3,8 @@
 
 mod bench;
 mod commands;
+pub mod mcp;
+mod warm;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -74,6 +76,69 @@ pub enum Cmd {
     Maintenance,
     /// Measure request latency and throughput against a running daemon
     Bench(bench::BenchArgs),
+    /// Print a component's source
+    Component {
+        name: String,
+        #[command(flatten)]
+        domain: DomainArgs,
+    },
+    /// Print a component's demo
+    Demo {
+        name: String,
+        #[command(flatten)]
+        domain: DomainArgs,
+    },
+    /// Print a component's registry metadata (dependencies, registry dependencies) as JSON
+    Metadata {
+        name: String,
+        #[command(flatten)]
+        domain: DomainArgs,
+    },
+    /// Print a block's files as JSON
+    Block {
+        name: String,
+        /// Also include the source of every UI component the block imports
+        #[arg(long)]
+        with_components: bool,
+        #[command(flatten)]
+        domain: DomainArgs,
+    },
+    /// List the registry's components as JSON
+    Components {
+        #[command(flatten)]
+        domain: DomainArgs,
+    },
+    /// List the registry's blocks by category as JSON
+    Blocks {
+        /// Only this category (login, dashboard, sidebar, ...)
+        #[arg(long)]
+        category: Option<String>,
+        #[command(flatten)]
+        domain: DomainArgs,
+    },
+    /// Print the registry's directory structure as JSON
+    Structure {
+        /// Only below this path of the repository
+        #[arg(long)]
+        path: Option<String>,
+        #[command(flatten)]
+        domain: DomainArgs,
+    },
+    /// Prefetch whole registries into the cache (one tree listing per registry)
+    Warm(warm::WarmArgs),
+    /// Serve MCP on stdin/stdout, forwarding to the daemon (what MCP clients launch)
+    Mcp(mcp::McpArgs),
+}
+
+/// What every domain command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DomainArgs {
+    /// react, react:base, svelte, vue or react-native (default: github.framework)
+    #[arg(short, long)]
+    pub framework: Option<String>,
+    /// Also print where the answer came from, its age and freshness (to stderr)
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,6 +165,14 @@ pub fn main() -> ExitCode {
                 data_dir,
             };
             run_daemon(overrides, env)
+        }
+        Cmd::Mcp(args) => {
+            let overrides = Overrides {
+                config: cli.config,
+                socket: cli.socket,
+                data_dir: None,
+            };
+            mcp::main(args, overrides, env)
         }
         command => {
             let overrides = Overrides {

@@ -177,6 +177,12 @@ pub struct GithubConfig {
     pub requests_per_second: u64,
     /// Below this many remaining API calls, only requests a client waits for go upstream.
     pub quota_reserve: u64,
+    /// The framework of domain requests (`shadcache component`, MCP tools) that name none:
+    /// `react`, `react:base`, `svelte`, `vue` or `react-native`.
+    pub framework: String,
+    /// Registries to warm in the background at start: comma-separated frameworks, or `all`;
+    /// empty for none.
+    pub warm: String,
 }
 
 impl std::fmt::Debug for GithubConfig {
@@ -199,6 +205,8 @@ impl std::fmt::Debug for GithubConfig {
             .field("max_concurrent", &self.max_concurrent)
             .field("requests_per_second", &self.requests_per_second)
             .field("quota_reserve", &self.quota_reserve)
+            .field("framework", &self.framework)
+            .field("warm", &self.warm)
             .finish()
     }
 }
@@ -216,6 +224,8 @@ impl Default for GithubConfig {
             max_concurrent: 8,
             requests_per_second: 20,
             quota_reserve: 10,
+            framework: "react".into(),
+            warm: String::new(),
         }
     }
 }
@@ -481,6 +491,12 @@ impl Config {
             return Err(
                 "github.max_concurrent and github.requests_per_second must be at least 1".into(),
             );
+        }
+        if let Err(e) = crate::domain::framework(&self.github.framework) {
+            return Err(format!("github.framework: {e}"));
+        }
+        if let Err(e) = crate::warm::frameworks(&self.github.warm) {
+            return Err(format!("github.warm: {e}"));
         }
         let b = &self.breaker;
         if !(b.failure_rate > 0.0 && b.failure_rate <= 1.0) {

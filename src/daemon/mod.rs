@@ -78,6 +78,7 @@ pub async fn run(options: DaemonOptions) -> Result<(), DaemonError> {
         actors.supervisor.clone(),
         actors.database.clone(),
         Limits::from_config(&config),
+        &config.github.framework,
     );
     let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP]).map_err(DaemonError::Signals)?;
 
@@ -99,6 +100,9 @@ pub async fn run(options: DaemonOptions) -> Result<(), DaemonError> {
         "shadcache {} ready",
         env!("CARGO_PKG_VERSION")
     );
+
+    let warming = (!config.github.warm.is_empty() && config.github.enabled)
+        .then(|| tokio::spawn(warm_on_start(actors.router.clone(), config.github.clone())));
 
     let outcome = loop {
         tokio::select! {
@@ -124,10 +128,40 @@ pub async fn run(options: DaemonOptions) -> Result<(), DaemonError> {
     if let Some(watchdog) = watchdog {
         watchdog.abort();
     }
+    if let Some(warming) = warming {
+        warming.abort();
+    }
     let _ = server_task.await;
     actors.shutdown(drain).await;
     tracing::info!("stopped");
     outcome
+}
+
+/// `github.warm`: prefetches the named registries in the background once the daemon serves,
+/// through the router like any client.
+async fn warm_on_start(router: crate::router::RouterHandle, github: config::GithubConfig) {
+    let frameworks = match crate::warm::frameworks(&github.warm) {
+        Ok(frameworks) => frameworks,
+        Err(e) => {
+            tracing::warn!(error = %e, "github.warm: nothing warmed");
+            return;
+        }
+    };
+    let mut ask = |request| {
+        let router = router.clone();
+        async move {
+            match crate::server::command(request) {
+                Ok(command) => router.execute(command).await,
+                Err(e) => crate::protocol::Response::Error(e),
+            }
+        }
+    };
+    for fw in frameworks {
+        match crate::warm::warm(&mut ask, fw, github.quota_reserve, &mut crate::warm::Quiet).await {
+            Ok(report) => tracing::info!(%report, "warmed"),
+            Err(e) => tracing::warn!(framework = fw.id, error = %e, "warming failed"),
+        }
+    }
 }
 
 /// Re-reads the config file. A bad file changes nothing; the reason goes to the log.

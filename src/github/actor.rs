@@ -156,6 +156,7 @@ impl Actor for GithubTier {
                     ttl: state.ttl.clone(),
                     token_tag: state.token_tag.clone(),
                     quota,
+                    downloaded: Default::default(),
                 };
                 tokio::spawn(async move {
                     let _ = reply.send(Ok(task.run(wanted).await));
@@ -399,6 +400,9 @@ struct ReadTask {
     token_tag: Arc<str>,
     /// The quota as it stood when the read began, for `metadata:github_rate_limit`.
     quota: Entry,
+    /// Raw files this task downloaded, by blob sha: keys read together (a batch of metadata
+    /// keys all read the registry index) download each file once.
+    downloaded: std::sync::Mutex<HashMap<String, Body>>,
 }
 
 const TREE_WAIT: Duration = Duration::from_secs(60);
@@ -518,7 +522,14 @@ impl ReadTask {
                 for (relative, file) in files {
                     match self.raw(framework, &file, None).await? {
                         Raw::Body(body, _) => bodies.push((relative, body)),
-                        _ => return Err(unavailable(&format!("{} vanished", file.path))),
+                        // The tree lists it but the raw host does not serve it: an answer
+                        // out of step, not GitHub failing.
+                        _ => {
+                            return Err(TierError::BadUpstream(format!(
+                                "{} is in the tree but the raw host does not serve it",
+                                file.path
+                            )));
+                        }
                     }
                 }
                 Ok(Read::Value(values::block(&name, &bodies), validator(None)))
@@ -552,6 +563,12 @@ impl ReadTask {
             "/{}/{}/{}/{}",
             framework.owner, framework.repo, framework.branch, file.path
         );
+        if etag.is_none()
+            && let Some((bytes, etag)) =
+                self.downloaded.lock().expect("not poisoned").get(&file.sha)
+        {
+            return Ok(Raw::Body(bytes.clone(), etag.clone()));
+        }
         let _permit = self
             .permits
             .acquire()
@@ -560,10 +577,15 @@ impl ReadTask {
         self.pacer.until_ready().await;
         let answer = self.http.get(Origin::Raw, &path, etag.as_deref()).await;
         match report(&self.myself, answer)? {
-            Fetched::Body { bytes, etag } => Ok(Raw::Body(
-                bytes,
-                etag.map(|etag| format!("{} {etag}", self.token_tag).into()),
-            )),
+            Fetched::Body { bytes, etag } => {
+                let etag: Option<Arc<str>> =
+                    etag.map(|etag| format!("{} {etag}", self.token_tag).into());
+                self.downloaded
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(file.sha.clone(), (bytes.clone(), etag.clone()));
+                Ok(Raw::Body(bytes, etag))
+            }
             Fetched::NotFound => Ok(Raw::NotFound),
             Fetched::NotModified if etag.is_some() => Ok(Raw::NotModified),
             Fetched::NotModified | Fetched::RateLimited => Err(TierError::BadUpstream(
@@ -572,6 +594,9 @@ impl ReadTask {
         }
     }
 }
+
+/// A raw file's bytes and its token-tagged ETag.
+type Body = (Bytes, Option<Arc<str>>);
 
 /// A raw file's answer.
 enum Raw {

@@ -54,6 +54,10 @@ impl Origin for GithubHandle {
         serves(key)
     }
 
+    fn live(&self, key: &Key) -> bool {
+        key.as_str() == RATE_LIMIT_KEY
+    }
+
     fn stats(&self) -> TierFuture<TierStats> {
         let slot = self.slot.clone();
         let timeout = self.timeout;

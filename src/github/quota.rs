@@ -69,6 +69,9 @@ pub struct QuotaState {
     /// Unix ms before which no request goes out, after a rate-limit answer.
     pub blocked_until_ms: Option<u64>,
     pub rate_limited_answers: u64,
+    /// API answers this daemon received (the ones with rate-limit headers), 304s included,
+    /// and how many of them were 304s (which cost no quota).
+    pub api_answers: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +121,9 @@ impl Quota {
     /// Every answer's headers, whatever its status.
     pub fn observe(&mut self, headers: &Headers) {
         let s = &mut self.state;
+        if headers.limit.is_some() || headers.remaining.is_some() {
+            s.api_answers += 1;
+        }
         s.limit = headers.limit.or(s.limit);
         s.remaining = headers.remaining.or(s.remaining);
         s.used = headers.used.or(s.used);

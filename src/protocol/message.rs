@@ -73,6 +73,56 @@ pub enum Request {
     Migrate(MigrateAction),
     /// L2 maintenance now: drop long-stale rows, evict to the size budget.
     Maintenance,
+    /// A shadcn domain request (what the MCP tools ask), for `framework` or the daemon's
+    /// configured one. Answered `Value` with the tool's text, or `NotFound` with why.
+    Shadcn {
+        framework: Option<String>,
+        query: Query,
+    },
+}
+
+/// What a domain request asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Query {
+    Component {
+        name: String,
+    },
+    Demo {
+        name: String,
+    },
+    Metadata {
+        name: String,
+    },
+    Block {
+        name: String,
+        include_components: bool,
+    },
+    ListComponents,
+    ListBlocks {
+        category: Option<String>,
+    },
+    /// The registry's directory structure; `path` narrows it, `owner`/`repo`/`branch` must
+    /// name the framework's own repository (only those in the framework table are served).
+    Structure {
+        path: Option<String>,
+        owner: Option<String>,
+        repo: Option<String>,
+        branch: Option<String>,
+    },
+}
+
+impl Query {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Query::Component { .. } => "component",
+            Query::Demo { .. } => "demo",
+            Query::Metadata { .. } => "metadata",
+            Query::Block { .. } => "block",
+            Query::ListComponents => "components",
+            Query::ListBlocks { .. } => "blocks",
+            Query::Structure { .. } => "structure",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -416,4 +466,7 @@ pub enum ErrorCode {
     RateLimited,
     /// The write-behind queue stayed full; retry later.
     Busy,
+    /// GitHub answered with something unusable (bad JSON, a file the tree lists but the raw
+    /// host does not serve); the message says what.
+    BadUpstream,
 }

@@ -202,6 +202,41 @@ impl Walk {
         let mut missing: Vec<usize> = (0..keys.len()).collect();
         let mut last_error = None;
         let mut any_tier_answered = false;
+        // The origin's live state is asked of it directly, every time.
+        if let Some(origin) = &self.tiers.origin {
+            let live: Vec<usize> = missing
+                .iter()
+                .copied()
+                .filter(|&i| origin.live(&keys[i]))
+                .collect();
+            if !live.is_empty() {
+                missing.retain(|i| !live.contains(i));
+                let wanted = live.iter().map(|&i| (keys[i].clone(), None)).collect();
+                match origin.fetch(wanted, Urgency::Waiting).await {
+                    Ok(found) => {
+                        for (&i, lookup) in live.iter().zip(found) {
+                            answers[i] = match lookup {
+                                Lookup::Hit(entry) => {
+                                    outcome.answered_by.push(origin.name());
+                                    Answer::Found(Found {
+                                        value: entry.value,
+                                        info: entry.meta.info(origin.name(), now, None),
+                                    })
+                                }
+                                Lookup::Failed(e) => Answer::Failed(e),
+                                Lookup::Absent(why) => Answer::Absent(why),
+                                Lookup::Miss => Answer::Miss,
+                            };
+                        }
+                    }
+                    Err(e) => {
+                        for &i in &live {
+                            answers[i] = Answer::Failed(e.clone());
+                        }
+                    }
+                }
+            }
+        }
         for (depth, tier) in self.tiers.local.iter().enumerate() {
             if missing.is_empty() {
                 break;
@@ -553,7 +588,7 @@ async fn each<T>(
 pub fn error_response(e: TierError) -> Response {
     let code = match &e {
         TierError::Unavailable { .. } | TierError::BreakerOpen { .. } => ErrorCode::Unavailable,
-        TierError::BadUpstream(_) => ErrorCode::Unavailable,
+        TierError::BadUpstream(_) => ErrorCode::BadUpstream,
         TierError::Timeout { .. } => ErrorCode::Timeout,
         TierError::TooLarge(_) => ErrorCode::ValueTooLarge,
         TierError::RateLimited { .. } => ErrorCode::RateLimited,

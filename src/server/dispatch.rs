@@ -24,6 +24,8 @@ pub struct Dispatcher {
     pub(crate) database: Option<DatabaseHandle>,
     pub(crate) counters: Arc<ServerCounters>,
     pub(crate) started: Instant,
+    /// For domain requests that name no framework (`github.framework`).
+    pub(crate) framework: Arc<str>,
 }
 
 impl Dispatcher {
@@ -38,6 +40,10 @@ impl Dispatcher {
             }
             Request::Maintenance => {
                 self.database(|db| async move { db.maintenance().await.map(Response::Maintenance) })
+                    .await
+            }
+            Request::Shadcn { framework, query } => {
+                crate::domain::answer(&self.router, &self.framework, framework.as_deref(), query)
                     .await
             }
             request => self.route(request).await,
@@ -175,10 +181,10 @@ pub fn command(request: Request) -> Result<Command, WireError> {
         Request::Metadata { key: k } => Command::Metadata(key(&k)?),
         Request::RefreshTtl { key: k, ttl: t } => Command::RefreshTtl(key(&k)?, ttl(t)?),
         Request::Stats => Command::Stats,
-        Request::Migrate(_) | Request::Maintenance => {
+        Request::Migrate(_) | Request::Maintenance | Request::Shadcn { .. } => {
             return Err(WireError::new(
                 ErrorCode::InvalidRequest,
-                "migrate and maintenance go to the database, not the router",
+                "migrate, maintenance and domain requests are not router commands",
             ));
         }
     })

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use dispatch::{Dispatcher, MAX_BATCH};
+pub use dispatch::{Dispatcher, MAX_BATCH, command};
 pub use listener::{ListenError, Listener};
 
 use crate::config::Config;
@@ -65,6 +65,7 @@ impl Server {
         supervisor: SupervisorHandle,
         database: Option<DatabaseHandle>,
         limits: Limits,
+        framework: &str,
     ) -> Server {
         Server {
             listener,
@@ -74,6 +75,7 @@ impl Server {
                 database,
                 counters: Arc::new(ServerCounters::default()),
                 started: Instant::now(),
+                framework: framework.into(),
             },
             limits,
         }

@@ -54,7 +54,7 @@ const KINDS: &[&str] = &[
     "list:react-base:components",
     "list:react:blocks",
     "tree:react-native",
-    "metadata:github_rate_limit",
+    "metadata:notes",
     "notes:anything",
 ];
 

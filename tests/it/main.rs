@@ -5,6 +5,7 @@ mod harness;
 mod l2;
 mod l3;
 mod lifecycle;
+mod mcp;
 mod protocol;
 mod router;
 mod systemd;

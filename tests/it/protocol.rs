@@ -134,7 +134,7 @@ async fn storage_interface_round_trip() {
     let mset = Request::MSet {
         entries: vec![
             entry("block:react:dashboard-01", "b"),
-            entry("metadata:github_rate_limit", "r"),
+            entry("metadata:notes", "r"),
         ],
     };
     assert!(matches!(
@@ -196,7 +196,7 @@ async fn storage_interface_round_trip() {
         other => panic!("{other:?}"),
     }
     let mget = Request::MGet {
-        keys: vec!["metadata:github_rate_limit".into(), "a:missing".into()],
+        keys: vec!["metadata:notes".into(), "a:missing".into()],
     };
     match c.request(&mget).await.unwrap() {
         Response::Values(v) => {

@@ -118,6 +118,13 @@ async fn github_down_serves_stale_copies_opens_the_breaker_and_recovers() {
         let found = found(&d, &format!("component:react:{name}")).await;
         assert_eq!(found.info.stale, Some(StaleReason::BreakerOpen), "{name}");
     }
+    let cli = d.cli(&["get", "component:react:card", "-v"], None);
+    assert_eq!(cli.status.code(), Some(0));
+    let verbose = String::from_utf8_lossy(&cli.stderr);
+    assert!(
+        verbose.contains("from L2 database") && verbose.contains("stale: breaker open"),
+        "{verbose}"
+    );
     match get(&d, "component:react:dialog").await {
         Response::Error(e) => {
             assert_eq!(e.code, ErrorCode::Unavailable);

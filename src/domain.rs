@@ -1,0 +1,443 @@
+//! The shadcn domain API: what MCP clients and the CLI ask for (a component, a demo, a block
+//! with the components it uses, the block listing of a category...) mapped onto cache keys,
+//! and the answers shaped as the upstream MCP server (`@jpisnice/shadcn-ui-mcp-server` 2.0.0)
+//! shapes its tool results, so `shadcache mcp` is a drop-in replacement.
+//!
+//! The daemon answers these (`Request::Shadcn`); the CLI and `shadcache mcp` only forward.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use serde_json::{Value, json};
+
+use crate::github::framework::{FRAMEWORKS, Framework};
+use crate::key::Key;
+use crate::protocol::{ErrorCode, Found, Query, Response, WireError};
+use crate::router::{Command, RouterHandle};
+
+/// A framework name as users write it: `react`, `react:base` (or `react-base`), `svelte`,
+/// `vue`, `react-native`.
+pub fn framework(name: &str) -> Result<&'static Framework, String> {
+    let id = match name.trim().to_ascii_lowercase().as_str() {
+        "react:base" | "react-base" | "base" => "react-base".to_owned(),
+        "react:radix" | "radix" => "react".to_owned(),
+        other => other.to_owned(),
+    };
+    Framework::find(&id).ok_or_else(|| {
+        format!("unknown framework `{name}`: use react, react:base, svelte, vue or react-native")
+    })
+}
+
+/// The framework upstream's `--framework` and `--ui-library` flags name.
+pub fn framework_from_flags(name: &str, ui_library: Option<&str>) -> Result<String, String> {
+    let base = name.trim().to_ascii_lowercase();
+    match (
+        base.as_str(),
+        ui_library.map(|u| u.trim().to_ascii_lowercase()),
+    ) {
+        ("react", Some(lib)) if lib == "base" => Ok("react:base".into()),
+        ("react", Some(lib)) if lib == "radix" => Ok("react".into()),
+        ("react", Some(lib)) => Err(format!("unknown UI library `{lib}`: use radix or base")),
+        (_, _) => framework(&base).map(|f| f.id.to_owned()),
+    }
+}
+
+fn error(code: ErrorCode, message: impl Into<String>) -> Response {
+    Response::Error(WireError::new(code, message))
+}
+
+fn invalid(message: impl Into<String>) -> Response {
+    error(ErrorCode::InvalidRequest, message)
+}
+
+/// Answers one domain request through the router. `fallback` is the daemon's configured
+/// framework, used when the request names none.
+pub async fn answer(
+    router: &RouterHandle,
+    fallback: &str,
+    framework_name: Option<&str>,
+    query: Query,
+) -> Response {
+    let fw = match framework(framework_name.unwrap_or(fallback)) {
+        Ok(fw) => fw,
+        Err(e) => return invalid(e),
+    };
+    let key = |kind: &str, name: &str| -> Result<Key, Response> {
+        Key::parse(&format!("{kind}:{}:{name}", fw.id)).map_err(|e| {
+            error(
+                ErrorCode::InvalidKey,
+                format!("`{name}` cannot be a {kind} name: {e}"),
+            )
+        })
+    };
+    let get = async |key: Key| -> Result<Found, Response> {
+        match router.execute(Command::Get(key.clone())).await {
+            Response::Value(Some(found)) => Ok(found),
+            Response::Value(None) => Err(error(
+                ErrorCode::NotFound,
+                format!("not found: {key} (nothing cached, and GitHub has no answer for it)"),
+            )),
+            other => Err(other),
+        }
+    };
+    let result = async {
+        match query {
+            Query::Component { name } => get(key("component", &name)?).await,
+            Query::Demo { name } => get(key("demo", &name)?).await,
+            Query::Metadata { name } => {
+                let found = get(key("metadata", &name)?).await?;
+                reshape(found, metadata)
+            }
+            Query::ListComponents => {
+                let found = get(key("list", "components")?).await?;
+                reshape(found, |v| {
+                    let mut names: Vec<Value> = v.as_array().cloned().unwrap_or_default();
+                    names.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+                    Ok(json!({ "components": names, "total": names.len() }))
+                })
+            }
+            Query::ListBlocks { category } => {
+                let found = get(key("list", "blocks")?).await?;
+                reshape(found, |v| Ok(blocks_by_category(v, category.as_deref())))
+            }
+            Query::Structure {
+                path,
+                owner,
+                repo,
+                branch,
+            } => {
+                let wanted = (owner.as_deref(), repo.as_deref(), branch.as_deref());
+                if !matches_repo(fw, wanted) {
+                    let known: Vec<String> = FRAMEWORKS
+                        .iter()
+                        .map(|f| format!("{}/{}@{}", f.owner, f.repo, f.branch))
+                        .collect();
+                    return Err(invalid(format!(
+                        "only the registries in the framework table are served ({}); \
+                         pick one with the framework",
+                        known.join(", ")
+                    )));
+                }
+                let found =
+                    get(Key::parse(&format!("tree:{}", fw.id)).expect("a valid key")).await?;
+                reshape(found, |v| structure(fw, v, path.as_deref()))
+            }
+            Query::Block {
+                name,
+                include_components,
+            } => {
+                let found = get(key("block", &name)?).await?;
+                let block: Value = serde_json::from_slice(&found.value)
+                    .map_err(|e| invalid(format!("the cached block is not JSON: {e}")))?;
+                let used = components_used(&block);
+                let mut components = BTreeMap::new();
+                if include_components && !used.is_empty() {
+                    let keys = used
+                        .iter()
+                        .filter_map(|n| key("component", n).ok())
+                        .collect::<Vec<_>>();
+                    if let Response::Values(values) = router.execute(Command::MGet(keys)).await {
+                        for (name, value) in used.iter().zip(values) {
+                            if let Some(source) = value {
+                                components.insert(
+                                    name.clone(),
+                                    String::from_utf8_lossy(&source.value).into_owned(),
+                                );
+                            }
+                        }
+                    }
+                }
+                let shaped = shape_block(&block, &used, include_components.then_some(components));
+                Ok(Found {
+                    value: pretty(&shaped),
+                    info: found.info,
+                })
+            }
+        }
+    };
+    match result.await {
+        Ok(found) => Response::Value(Some(found)),
+        Err(response) => response,
+    }
+}
+
+fn pretty(value: &Value) -> Bytes {
+    Bytes::from(serde_json::to_vec_pretty(value).expect("JSON serialises"))
+}
+
+fn reshape(
+    found: Found,
+    shape: impl FnOnce(&Value) -> Result<Value, Response>,
+) -> Result<Found, Response> {
+    let value: Value = serde_json::from_slice(&found.value)
+        .map_err(|e| invalid(format!("the cached value is not JSON: {e}")))?;
+    Ok(Found {
+        value: pretty(&shape(&value)?),
+        info: found.info,
+    })
+}
+
+/// Upstream's metadata: name, type and the two dependency lists.
+fn metadata(item: &Value) -> Result<Value, Response> {
+    Ok(json!({
+        "name": item["name"],
+        "type": item["type"],
+        "dependencies": item.get("dependencies").cloned().unwrap_or(json!([])),
+        "registryDependencies": item.get("registryDependencies").cloned().unwrap_or(json!([])),
+    }))
+}
+
+/// `owner`, `repo` and `branch`, when given, must be the framework's own.
+fn matches_repo(
+    fw: &Framework,
+    (owner, repo, branch): (Option<&str>, Option<&str>, Option<&str>),
+) -> bool {
+    owner.is_none_or(|o| o.eq_ignore_ascii_case(fw.owner))
+        && repo.is_none_or(|r| r.eq_ignore_ascii_case(fw.repo))
+        && branch.is_none_or(|b| b == fw.branch)
+}
+
+/// The block listing grouped by category, or one category's blocks. The listing is either
+/// items with categories (from the registry's index) or bare names (from the tree).
+fn blocks_by_category(listing: &Value, category: Option<&str>) -> Value {
+    let mut categories: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let items = listing.as_array().cloned().unwrap_or_default();
+    for item in &items {
+        let (name, description, cats) = match item {
+            Value::String(name) => (name.clone(), Value::Null, Vec::new()),
+            item => (
+                item["name"].as_str().unwrap_or_default().to_owned(),
+                item["description"].clone(),
+                item["categories"]
+                    .as_array()
+                    .map(|c| {
+                        c.iter()
+                            .filter_map(|c| c.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+        };
+        let entry = json!({ "name": name, "description": description });
+        if cats.is_empty() {
+            categories.entry("other".into()).or_default().push(entry);
+        } else {
+            for cat in cats {
+                categories.entry(cat).or_default().push(entry.clone());
+            }
+        }
+    }
+    let available: Vec<&String> = categories.keys().collect();
+    match category {
+        None => json!({
+            "categories": categories,
+            "totalBlocks": items.len(),
+            "availableCategories": available,
+        }),
+        Some(wanted) => match categories.get(&wanted.to_ascii_lowercase()) {
+            Some(blocks) => json!({
+                "category": wanted,
+                "blocks": blocks,
+                "total": blocks.len(),
+            }),
+            None => json!({
+                "category": wanted,
+                "blocks": [],
+                "total": 0,
+                "availableCategories": available,
+            }),
+        },
+    }
+}
+
+/// The UI components a block's files import (`…/ui/<name>` in an import), sorted.
+pub fn components_used(block: &Value) -> Vec<String> {
+    let mut used = std::collections::BTreeSet::new();
+    for file in block["files"].as_array().into_iter().flatten() {
+        let content = file["content"].as_str().unwrap_or_default();
+        let imports = |l: &&str| {
+            let l = l.trim_start();
+            l.starts_with("import ") || l.contains("from \"") || l.contains("from '")
+        };
+        for line in content.lines().filter(imports) {
+            let mut rest = line;
+            while let Some(at) = rest.find("/ui/") {
+                rest = &rest[at + 4..];
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect();
+                if !name.is_empty() {
+                    used.insert(crate::github::framework::kebab(&name));
+                }
+            }
+        }
+    }
+    used.into_iter().collect()
+}
+
+fn shape_block(
+    block: &Value,
+    used: &[String],
+    components: Option<BTreeMap<String, String>>,
+) -> Value {
+    let mut files = serde_json::Map::new();
+    let mut structure = Vec::new();
+    for file in block["files"].as_array().into_iter().flatten() {
+        let path = file["path"].as_str().unwrap_or_default();
+        let content = file["content"].as_str().unwrap_or_default();
+        let single = json!({ "files": [file] });
+        files.insert(
+            path.to_owned(),
+            json!({
+                "path": path,
+                "content": content,
+                "size": content.len(),
+                "lines": content.lines().count(),
+                "componentsUsed": components_used(&single),
+            }),
+        );
+        structure.push(Value::String(path.to_owned()));
+    }
+    let name = block["name"].clone();
+    let mut shaped = json!({
+        "name": name,
+        "type": "complex",
+        "files": files,
+        "structure": structure,
+        "totalFiles": structure.len(),
+        "componentsUsed": used,
+        "usage": format!(
+            "Copy the files of `{}` into your project; it uses these UI components: {}.",
+            name.as_str().unwrap_or_default(),
+            used.join(", ")
+        ),
+    });
+    if let Some(components) = components {
+        shaped["components"] = json!(components);
+    }
+    shaped
+}
+
+/// The registry's paths as upstream's nested tree: directories with `children`, files with
+/// their name; paths relative to the repository, narrowed to `path` when given.
+fn structure(fw: &Framework, listing: &Value, path: Option<&str>) -> Result<Value, Response> {
+    let root = path
+        .map(|p| p.trim_matches('/').to_owned())
+        .unwrap_or_else(|| fw.registry.to_owned());
+    if root != fw.registry && !root.starts_with(&format!("{}/", fw.registry)) {
+        return Err(invalid(format!(
+            "`{root}` is outside the {} registry ({}); only the registry is served",
+            fw.id, fw.registry
+        )));
+    }
+    let mut tree = json!({ "path": root, "type": "directory", "children": {} });
+    let mut found = false;
+    for entry in listing
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        let full = format!("{}/{}", fw.registry, entry.trim_end_matches('/'));
+        let Some(rest) = full.strip_prefix(&format!("{root}/")) else {
+            found |= full == root;
+            continue;
+        };
+        found = true;
+        let is_dir = entry.ends_with('/');
+        let parts: Vec<&str> = rest.split('/').collect();
+        let mut node = &mut tree;
+        let mut at = root.clone();
+        for (i, part) in parts.iter().enumerate() {
+            at = format!("{at}/{part}");
+            let last = i + 1 == parts.len();
+            let children = node["children"]
+                .as_object_mut()
+                .expect("directories have children");
+            node = children.entry(part.to_string()).or_insert_with(|| {
+                if last && !is_dir {
+                    json!({ "path": at, "type": "file", "name": part })
+                } else {
+                    json!({ "path": at, "type": "directory", "children": {} })
+                }
+            });
+        }
+    }
+    if !found {
+        return Err(error(
+            ErrorCode::NotFound,
+            format!("not found: `{root}` in the {} registry", fw.id),
+        ));
+    }
+    Ok(tree)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framework_names_and_flags() {
+        assert_eq!(framework("react:base").unwrap().id, "react-base");
+        assert_eq!(framework("Svelte").unwrap().id, "svelte");
+        assert!(
+            framework("angular")
+                .unwrap_err()
+                .contains("unknown framework")
+        );
+        assert_eq!(
+            framework_from_flags("react", Some("base")).unwrap(),
+            "react:base"
+        );
+        assert_eq!(framework_from_flags("vue", None).unwrap(), "vue");
+        assert!(framework_from_flags("react", Some("mui")).is_err());
+    }
+
+    #[test]
+    fn imports_name_the_components_a_block_uses() {
+        let block = json!({"name": "login-01", "files": [
+            {"path": "page.tsx", "content": "import { LoginForm } from \"@/registry/new-york-v4/blocks/login-01/components/login-form\"\n"},
+            {"path": "components/login-form.tsx", "content": "import { Button } from \"@/registry/new-york-v4/ui/button\"\nimport {\n  Card,\n} from \"@/components/ui/card\"\nconst x = \"/ui/not-an-import\"\n"},
+            {"path": "+page.svelte", "content": "import * as Field from \"$lib/registry/ui/field/index.js\";"},
+        ]});
+        assert_eq!(components_used(&block), vec!["button", "card", "field"]);
+    }
+
+    #[test]
+    fn blocks_group_by_category_and_filter() {
+        let listing = json!([
+            {"name": "login-01", "description": "A login page.", "categories": ["authentication", "login"]},
+            {"name": "dashboard-01", "description": null, "categories": ["dashboard"]},
+            {"name": "odd-01", "categories": []},
+        ]);
+        let all = blocks_by_category(&listing, None);
+        assert_eq!(all["totalBlocks"], 3);
+        assert_eq!(all["categories"]["login"][0]["name"], "login-01");
+        assert_eq!(all["categories"]["other"][0]["name"], "odd-01");
+        let login = blocks_by_category(&listing, Some("login"));
+        assert_eq!(login["total"], 1);
+        let none = blocks_by_category(&listing, Some("music"));
+        assert_eq!(none["total"], 0);
+        assert!(none["availableCategories"].as_array().unwrap().len() >= 3);
+    }
+
+    #[test]
+    fn structure_nests_paths_under_the_registry() {
+        let fw = Framework::find("react").unwrap();
+        let listing = json!([
+            "ui/",
+            "ui/button.tsx",
+            "examples/",
+            "examples/button-demo.tsx"
+        ]);
+        let tree = structure(fw, &listing, None).unwrap();
+        let button = &tree["children"]["ui"]["children"]["button.tsx"];
+        assert_eq!(button["type"], "file");
+        assert_eq!(button["path"], format!("{}/ui/button.tsx", fw.registry));
+        let ui = structure(fw, &listing, Some(&format!("{}/ui", fw.registry))).unwrap();
+        assert_eq!(ui["children"].as_object().unwrap().len(), 1);
+        assert!(structure(fw, &listing, Some("apps/www")).is_err());
+        assert!(structure(fw, &listing, Some(&format!("{}/nope", fw.registry))).is_err());
+    }
+}

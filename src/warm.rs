@@ -1,0 +1,199 @@
+//! Warming: prefetching a whole registry into the cache with the fewest API calls. The two
+//! listings cost the registry's tree listing (two API calls, or a 304); every other key is a
+//! raw download, which GitHub's API quota does not count. Keys are asked in batches, so a
+//! batch's metadata keys share one download of the registry index. Before each batch the
+//! quota is checked: below `github.quota_reserve` warming stops, leaving the rest for clients.
+//!
+//! The same code runs in `shadcache warm` (through the socket, with a progress bar) and in the
+//! daemon at start (`github.warm`), through whatever `ask` answers requests with.
+
+use std::time::{Duration, Instant};
+
+use crate::github::framework::Framework;
+use crate::protocol::{ErrorCode, Request, Response};
+
+/// How a warm went, for the summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WarmReport {
+    pub framework: String,
+    pub keys: u64,
+    /// Keys that now have a value in the cache.
+    pub cached: u64,
+    /// Keys GitHub has nothing for (a component without a demo, say) or that failed.
+    pub missing: u64,
+    /// API calls the warm made (304s included, which cost no quota).
+    pub api_calls: Option<u64>,
+    pub remaining: Option<u64>,
+    /// Why it stopped early, if it did.
+    pub stopped: Option<String>,
+    pub took: Duration,
+}
+
+impl std::fmt::Display for WarmReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} keys, {} cached, {} not upstream or failed",
+            self.framework, self.keys, self.cached, self.missing
+        )?;
+        if let Some(calls) = self.api_calls {
+            write!(f, "; {calls} API calls")?;
+        }
+        if let Some(remaining) = self.remaining {
+            write!(f, " ({remaining} left)")?;
+        }
+        write!(f, "; took {:.1} s", self.took.as_secs_f64())?;
+        if let Some(why) = &self.stopped {
+            write!(f, "; stopped early: {why}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The frameworks `github.warm` names: comma-separated, or `all`.
+pub fn frameworks(list: &str) -> Result<Vec<&'static Framework>, String> {
+    if list.trim() == "all" {
+        return Ok(crate::github::framework::FRAMEWORKS.iter().collect());
+    }
+    list.split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(crate::domain::framework)
+        .collect()
+}
+
+/// What warming reports as it goes.
+pub trait Progress {
+    fn start(&mut self, framework: &str, keys: u64);
+    fn advance(&mut self, n: u64);
+}
+
+/// Reports nothing.
+pub struct Quiet;
+
+impl Progress for Quiet {
+    fn start(&mut self, _: &str, _: u64) {}
+    fn advance(&mut self, _: u64) {}
+}
+
+const BATCH: usize = 16;
+
+/// The quota state as `metadata:github_rate_limit` tells it: (API answers this daemon
+/// received, calls remaining).
+async fn quota<A, F>(ask: &mut A) -> (Option<u64>, Option<u64>)
+where
+    A: FnMut(Request) -> F,
+    F: Future<Output = Response>,
+{
+    let response = ask(Request::Get {
+        key: "metadata:github_rate_limit".into(),
+    })
+    .await;
+    let Response::Value(Some(found)) = response else {
+        return (None, None);
+    };
+    let state: serde_json::Value = serde_json::from_slice(&found.value).unwrap_or_default();
+    (state["api_answers"].as_u64(), state["remaining"].as_u64())
+}
+
+fn names(response: Response) -> Result<Vec<String>, String> {
+    match response {
+        Response::Value(Some(found)) => {
+            let list: serde_json::Value = serde_json::from_slice(&found.value)
+                .map_err(|e| format!("the listing is not JSON: {e}"))?;
+            Ok(list
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|item| item.as_str().or_else(|| item["name"].as_str()))
+                .map(str::to_owned)
+                .collect())
+        }
+        Response::Value(None) => Ok(Vec::new()),
+        Response::Error(e) => Err(e.message),
+        other => Err(format!("unexpected answer: {other:?}")),
+    }
+}
+
+/// Warms one framework's registry. `reserve` is `github.quota_reserve`.
+pub async fn warm<A, F, P>(
+    ask: &mut A,
+    framework: &'static Framework,
+    reserve: u64,
+    progress: &mut P,
+) -> Result<WarmReport, String>
+where
+    A: FnMut(Request) -> F,
+    F: Future<Output = Response>,
+    P: Progress,
+{
+    let started = Instant::now();
+    let fw = framework.id;
+    let (used_before, _) = quota(ask).await;
+    let components = names(
+        ask(Request::Get {
+            key: format!("list:{fw}:components"),
+        })
+        .await,
+    )?;
+    let blocks = names(
+        ask(Request::Get {
+            key: format!("list:{fw}:blocks"),
+        })
+        .await,
+    )?;
+    let mut keys: Vec<String> = vec![format!("tree:{fw}")];
+    for kind in ["component", "demo", "metadata"] {
+        keys.extend(components.iter().map(|n| format!("{kind}:{fw}:{n}")));
+    }
+    keys.extend(blocks.iter().map(|n| format!("block:{fw}:{n}")));
+    let mut report = WarmReport {
+        framework: fw.to_owned(),
+        keys: keys.len() as u64,
+        ..WarmReport::default()
+    };
+    progress.start(fw, keys.len() as u64);
+    for batch in keys.chunks(BATCH) {
+        if let (_, Some(remaining)) = quota(ask).await
+            && remaining <= reserve
+        {
+            report.stopped = Some(format!(
+                "{remaining} GitHub API calls left, at the reserve of {reserve}"
+            ));
+            break;
+        }
+        match ask(Request::MGet {
+            keys: batch.to_vec(),
+        })
+        .await
+        {
+            Response::Values(values) => {
+                let cached = values.iter().filter(|v| v.is_some()).count() as u64;
+                report.cached += cached;
+                report.missing += batch.len() as u64 - cached;
+            }
+            // Every key of the batch answered the same way: nothing upstream (or unusable,
+            // like a block whose files are not all served) is this batch's bad luck; a rate
+            // limit, an open breaker or a daemon going away stops the warm.
+            Response::Error(e)
+                if matches!(e.code, ErrorCode::NotFound | ErrorCode::BadUpstream) =>
+            {
+                report.missing += batch.len() as u64;
+            }
+            Response::Error(e) => {
+                report.stopped = Some(e.message);
+                break;
+            }
+            other => return Err(format!("unexpected answer: {other:?}")),
+        }
+        progress.advance(batch.len() as u64);
+    }
+    let (used_after, remaining) = quota(ask).await;
+    report.api_calls = match (used_before, used_after) {
+        (Some(before), Some(after)) => Some(after.saturating_sub(before)),
+        _ => None,
+    };
+    report.remaining = remaining;
+    report.took = started.elapsed();
+    Ok(report)
+}

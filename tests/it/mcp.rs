@@ -1,0 +1,165 @@
+//! `shadcache mcp` driven by the official TypeScript MCP SDK client (tests/mcp/client.mjs),
+//! and `shadcache warm`, against a daemon on the fake GitHub serving the recorded fixtures.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use shadcache::protocol::{Request, Response, TierName};
+use shadcache::testkit::fixtures::dir as fixtures;
+use shadcache::testkit::origin::{FakeOrigin, Fault};
+
+use crate::harness::{BIN, TestDaemon};
+
+const FIXTURE_RAW: &str =
+    "raw.githubusercontent.com/shadcn-ui/ui/main/apps/v4/registry/new-york-v4";
+
+fn daemon_for(origin: &FakeOrigin) -> TestDaemon {
+    TestDaemon::start_with(&format!(
+        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\n\
+         [daemon]\nframe_timeout = \"1s\"\nlog_level = \"debug\"\n",
+        origin.api_url(),
+        origin.raw_url()
+    ))
+}
+
+/// The client script's folder, when Node and the SDK are installed (`npm ci` there; `.ci/run`
+/// does it). Absent: a printed skip, or a failure under `SHADCACHE_REQUIRE_NODE=1`.
+fn mcp_client() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp");
+    let sdk = dir.join("node_modules/@modelcontextprotocol/sdk");
+    let node = Command::new("node").arg("--version").output();
+    let ready = sdk.is_dir() && node.is_ok_and(|o| o.status.success());
+    if ready {
+        return Some(dir);
+    }
+    let why = format!(
+        "node or {} is missing (run `npm ci --prefix tests/mcp`)",
+        sdk.display()
+    );
+    if std::env::var("SHADCACHE_REQUIRE_NODE").is_ok_and(|v| v == "1") {
+        panic!("SHADCACHE_REQUIRE_NODE=1 but {why}");
+    }
+    eprintln!("skipped: {why}");
+    None
+}
+
+/// Runs the client script in `mode` against `d`; returns its findings line.
+fn run_client(dir: &Path, mode: &str, d: &TestDaemon, fixtures: &Path) -> String {
+    let output = Command::new("node")
+        .arg(dir.join("client.mjs"))
+        .env("SHADCACHE_BIN", BIN)
+        .env("SHADCACHE_SOCKET", &d.socket)
+        .env("SHADCACHE_CONFIG", &d.config)
+        .env("FIXTURE_RAW", fixtures.join(FIXTURE_RAW))
+        .env("MODE", mode)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{mode}: {}\n{stdout}\ndaemon log:\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        d.log_text()
+    );
+    stdout
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mcp_tools_match_upstream_and_serve_the_fixtures() {
+    let Some(client) = mcp_client() else { return };
+    let Some(dir) = fixtures() else { return };
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let d = daemon_for(&origin);
+    let findings = run_client(&client, "tools", &d, &dir);
+    // The time from tools/call to its answer, through the SDK, shadcache mcp and the daemon.
+    eprintln!("tools/call timings: {findings}");
+    assert!(findings.contains("l1_hit_ms"), "{findings}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_mcp_processes_share_one_daemon_and_one_fetch() {
+    let Some(client) = mcp_client() else { return };
+    let Some(dir) = fixtures() else { return };
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let card = "/raw/shadcn-ui/ui/main/apps/v4/registry/new-york-v4/ui/card.tsx";
+    origin.fault(card, Fault::Delay(Duration::from_millis(500)));
+    let d = daemon_for(&origin);
+    run_client(&client, "concurrent", &d, &dir);
+    assert_eq!(origin.count(card), 1, "{:?}", origin.requests());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mcp_without_a_daemon_says_how_to_start_one() {
+    let Some(client) = mcp_client() else { return };
+    let Some(dir) = fixtures() else { return };
+    let d = TestDaemon::prepare(crate::harness::TEST_CONFIG);
+    run_client(&client, "nodaemon", &d, &dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn warming_the_react_registry_costs_two_api_calls() {
+    let Some(dir) = fixtures() else { return };
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let d = daemon_for(&origin);
+    let out = d.cli(&["warm", "--framework", "react"], None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.starts_with("react: "), "{stdout}");
+    assert!(stdout.contains("; 2 API calls"), "{stdout}");
+    let (all, api) = origin.totals();
+    assert_eq!(api, 2, "{:?}", origin.requests());
+    eprintln!(
+        "warm: {} | {api} API calls, {} raw downloads",
+        stdout.trim(),
+        all - api
+    );
+    // Everything the fixtures hold is now cached: no more requests.
+    for key in [
+        "component:react:button",
+        "demo:react:card",
+        "block:react:login-01",
+    ] {
+        match d.request(Request::Get { key: key.into() }).await {
+            Response::Value(Some(found)) => assert_ne!(found.info.tier, TierName::Github, "{key}"),
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+    assert_eq!(origin.totals(), (all, api));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn domain_commands_on_the_cli() {
+    let Some(dir) = fixtures() else { return };
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let d = daemon_for(&origin);
+    let text = |out: &std::process::Output| String::from_utf8_lossy(&out.stdout).into_owned();
+    let button = d.cli(&["component", "button", "-v"], None);
+    assert_eq!(button.status.code(), Some(0));
+    let expected = std::fs::read(dir.join(FIXTURE_RAW).join("ui/button.tsx")).unwrap();
+    assert_eq!(button.stdout, expected);
+    assert!(String::from_utf8_lossy(&button.stderr).contains("from L3 github"));
+
+    let typo = d.cli(&["component", "buton"], None);
+    assert_eq!(typo.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&typo.stderr).contains("did you mean `button`"));
+
+    let login = d.cli(&["blocks", "--category", "login"], None);
+    let login: serde_json::Value = serde_json::from_str(&text(&login)).unwrap();
+    assert!(login["total"].as_u64().unwrap() >= 1, "{login}");
+
+    let svelte = d.cli(&["demo", "button", "--framework", "svelte"], None);
+    let expected = std::fs::read(dir.join(
+        "raw.githubusercontent.com/huntabyte/shadcn-svelte/main/docs/src/lib/registry/examples/button-demo.svelte",
+    ))
+    .unwrap();
+    assert_eq!(svelte.stdout, expected);
+
+    let unknown = d.cli(&["component", "button", "--framework", "angular"], None);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown framework `angular`"));
+}
