@@ -163,3 +163,59 @@ async fn domain_commands_on_the_cli() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown framework `angular`"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn mcp_starts_a_daemon_when_asked_to() {
+    let Some(client) = mcp_client() else { return };
+    let Some(dir) = fixtures() else { return };
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let d = TestDaemon::prepare("");
+    // The config the started daemon reads: its data dir inside the test's folder.
+    std::fs::write(
+        &d.config,
+        format!(
+            "data_dir = \"{}\"\n\n[github]\napi_url = \"{}\"\nraw_url = \"{}\"\n",
+            d.data_dir.display(),
+            origin.api_url(),
+            origin.raw_url()
+        ),
+    )
+    .unwrap();
+    run_client(&client, "startdaemon", &d, &dir);
+    // It outlives the MCP process; stop it.
+    let pid = d.stats().await.pid;
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    for _ in 0..100 {
+        if !d.socket.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!d.socket.exists(), "the started daemon did not stop");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn github_warm_prefetches_at_start() {
+    let Some(dir) = fixtures() else { return };
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let d = TestDaemon::start_with(&format!(
+        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\nwarm = \"react\"\n\n\
+         [daemon]\nlog_level = \"info\"\n",
+        origin.api_url(),
+        origin.raw_url()
+    ));
+    d.wait_for_log("warmed");
+    assert!(d.log_text().contains("react: 211 keys"), "{}", d.log_text());
+    let before = origin.totals();
+    assert_eq!(before.1, 2);
+    match d
+        .request(Request::Get {
+            key: "component:react:button".into(),
+        })
+        .await
+    {
+        Response::Value(Some(found)) => assert_ne!(found.info.tier, TierName::Github),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(origin.totals(), before);
+}

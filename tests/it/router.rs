@@ -328,3 +328,31 @@ async fn without_stale_while_revalidate_reads_wait_for_github_and_fall_back_to_s
     assert_eq!(fallback.info.tier, TierName::Database);
     assert_eq!(fallback.info.stale, Some(StaleReason::UpstreamFailed));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cache_aside_kinds_are_never_fetched() {
+    let Some(dir) = fixtures() else { return };
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let d = daemon_for(&origin, "[strategy]\ncomponent = \"cache-aside\"\n");
+    assert_eq!(
+        get(&d, "component:react:button").await,
+        Response::Value(None)
+    );
+    assert_eq!(origin.totals(), (0, 0), "cache-aside asked GitHub");
+    let set = Request::Set {
+        key: "component:react:button".into(),
+        value: Bytes::from_static(b"mine"),
+        ttl: None,
+    };
+    crate::l2::wait_l2_up(&d).await;
+    assert_eq!(d.request(set).await, Response::Stored(Ack::Stored));
+    assert_eq!(
+        found(&d, "component:react:button").await.value,
+        Bytes::from_static(b"mine")
+    );
+    // Other kinds still read through.
+    assert_eq!(
+        found(&d, "demo:react:card").await.info.tier,
+        TierName::Github
+    );
+}

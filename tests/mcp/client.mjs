@@ -133,7 +133,17 @@ async function nodaemon() {
   console.log(JSON.stringify({ said: answer.text }));
 }
 
-const modes = { tools, concurrent, nodaemon };
+// No daemon, but `--start-daemon`: the first call starts one and is answered by it.
+async function startdaemon() {
+  const client = await connect(["--start-daemon"]);
+  const answer = await call(client, "get_component", { componentName: "button" });
+  check(!answer.result.isError, `started no daemon: ${answer.text}`);
+  check(answer.text === raw("ui/button.tsx"), "get_component(button) differs from the fixture");
+  await client.close();
+  console.log(JSON.stringify({ started: true }));
+}
+
+const modes = { tools, concurrent, nodaemon, startdaemon };
 const run = modes[env.MODE];
 if (!run) fail(`MODE must be one of ${Object.keys(modes)}`);
 await run();
