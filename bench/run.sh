@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Every benchmark of BENCHMARKS.md in one run, baselines included, so ratios hold on a noisy
+# shared machine. Installs what it needs (Debian's redis, Node's PGlite from npm), builds
+# the release binary, and writes the table to bench/results.md (and stdout).
+#
+#   bench/run.sh            the full run (a few minutes after the build)
+#   bench/run.sh --smoke    a few hundred requests each: checks the harness works
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+smoke=${1:-}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/shadcache-target}
+bin=${SHADCACHE_BIN:-$CARGO_TARGET_DIR/release/shadcache}
+if [ "$smoke" = --smoke ]; then
+    requests=200; redis_n=2000; reads=300
+else
+    requests=20000; redis_n=200000; reads=5000
+fi
+keys=1000; size=2300
+
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
+fi
+[ -d bench/node/node_modules/@electric-sql/pglite ] ||
+    npm ci --prefix bench/node --no-audit --no-fund --loglevel=error
+[ -n "${SHADCACHE_BIN:-}" ] || cargo build --release --locked --bin shadcache
+
+work=$(mktemp -d /tmp/shadcache-bench-XXXXXX)
+daemon_pid=; redis_pid=
+cleanup() {
+    [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+    [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A daemon with GitHub off; $1 is the L1 budget.
+start_daemon() {
+    printf '[github]\nenabled = false\n\n[l1]\nmax_bytes = "%s"\n\n[daemon]\nlog_level = "warn"\n' "$1" \
+        >"$work/config.toml"
+    "$bin" --socket "$work/s.sock" --config "$work/config.toml" daemon --data-dir "$work/data" \
+        2>>"$work/daemon.log" &
+    daemon_pid=$!
+    for _ in $(seq 100); do
+        "$bin" --socket "$work/s.sock" --config "$work/config.toml" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    # L2 open: a write acknowledged Stored.
+    for _ in $(seq 100); do
+        echo x | "$bin" --socket "$work/s.sock" --config "$work/config.toml" set bench:probe 2>&1 |
+            grep -q Stored && break
+        sleep 0.1
+    done
+}
+stop_daemon() { kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; daemon_pid=; }
+# bench N ARGS...: N requests per client.
+bench() {
+    local n=$1
+    shift
+    "$bin" --socket "$work/s.sock" --config "$work/config.toml" bench --keys $keys \
+        --value-size $size --requests "$n" "$@"
+}
+row() { grep '^| ' | tail -1; }
+
+rows=()
+echo "== bare echo over a Unix socket (the floor)"
+out=$(bench $requests --echo --label "bare echo" --clients 1); echo "$out"; rows+=("$(row <<<"$out")")
+out=$(bench $((requests / 8)) --echo --label "bare echo" --clients 32); echo "$out"; rows+=("$(row <<<"$out")")
+
+echo "== shadcache L1 hits"
+start_daemon 64MiB
+out=$(bench $requests --label "shadcache L1 hit" --clients 1); echo "$out"; rows+=("$(row <<<"$out")")
+out=$(bench $((requests / 8)) --label "shadcache L1 hit" --clients 32 --no-fill); echo "$out"; rows+=("$(row <<<"$out")")
+stop_daemon
+
+echo "== shadcache L2 hits (L1 too small for the key set)"
+start_daemon 64KiB
+out=$(bench $((requests / 4)) --label "shadcache L2 hit" --clients 1 --no-fill); echo "$out"; rows+=("$(row <<<"$out")")
+l2_row=$(row <<<"$out")
+stop_daemon
+
+echo "== redis-benchmark GET over its Unix socket"
+redis-server --port 0 --unixsocket "$work/redis.sock" --save "" --appendonly no --daemonize no \
+    >"$work/redis.log" 2>&1 &
+redis_pid=$!
+for _ in $(seq 50); do [ -S "$work/redis.sock" ] && break; sleep 0.1; done
+for c in 1 32; do
+    redis-benchmark -s "$work/redis.sock" -t set -n $((keys * 5)) -r $keys -d $size -c 1 -q >/dev/null
+    out=$(redis-benchmark -s "$work/redis.sock" -t get -n $redis_n -r $keys -d $size -c $c --csv)
+    echo "$out"
+    # "GET","rps","avg","min","p50","p95","p99","max" (ms)
+    rows+=("$(awk -F'"' -v c=$c '/^"GET"/ { printf "| redis GET | %d | %.0f | %.0f | %.0f | %.0f | - | - | - |", c, $4, $10*1000, $12*1000, $14*1000 }' <<<"$out")")
+done
+kill "$redis_pid"; redis_pid=
+
+echo "== Node's PGlite, the same point reads in-process"
+out=$(node bench/node/pglite_reads.mjs $keys $reads $size); echo "$out"; rows+=("$(row <<<"$out")")
+node_row=$(row <<<"$out")
+
+echo "== start to READY (bench/startup.py, 5 runs)"
+ready=$(python3 bench/startup.py "$bin" 5 | tee /dev/stderr | grep -i 'ready' | head -1 || true)
+
+{
+    echo "Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(uname -r); $keys keys of $size bytes."
+    echo
+    echo "| what | clients | req/s | p50 µs | p95 µs | p99 µs | p99.9 µs | daemon CPU s | peak RSS MiB |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    printf '%s\n' "${rows[@]}"
+    echo
+    echo "start to READY: $ready"
+} | tee bench/results.md
