@@ -6,6 +6,7 @@ use hdrhistogram::Histogram;
 
 use crate::protocol::Percentiles;
 
+#[derive(Clone)]
 pub struct Latency(Histogram<u64>);
 
 /// One microsecond to ten minutes at two significant digits: about 20 KB each.
@@ -23,6 +24,15 @@ impl Latency {
         self.0
             .record(us)
             .expect("clamped into the histogram's range");
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Adds another histogram's samples to this one.
+    pub fn add(&mut self, other: &Latency) {
+        self.0.add(&other.0).expect("histograms of the same bounds");
     }
 
     pub fn summary(&self) -> Percentiles {

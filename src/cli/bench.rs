@@ -338,8 +338,8 @@ async fn echo(args: BenchArgs) -> ExitCode {
                     .await
                     .map_err(|e| std::io::Error::other(e.to_string()))?
                     .ok_or_else(|| std::io::Error::other("echo server closed"))?;
-                let _: Response = codec::decode(&payload)
-                    .map_err(|e| std::io::Error::other(e.to_string()))?;
+                let _: Response =
+                    codec::decode(&payload).map_err(|e| std::io::Error::other(e.to_string()))?;
                 latencies.push(sent.elapsed());
             }
             Ok::<_, std::io::Error>(latencies)

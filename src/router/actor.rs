@@ -20,8 +20,15 @@ use crate::protocol::{Response, RouterStats, StaleReason, Stats, TierName, TierS
 use crate::tier::{Entry, Lookup, TierError, Urgency, unix_ms};
 use crate::write_behind::WriteBehindHandle;
 
+use super::handle::FastPath;
+
 pub enum ToRouter {
-    Execute(Command, RpcReplyPort<Response>),
+    /// `l1_checked`: the handle's fast path already found nothing fresh in L1.
+    Execute {
+        command: Command,
+        l1_checked: bool,
+        reply: RpcReplyPort<Response>,
+    },
     /// From a walk: keys to get from the origin. `admission` is answered at once with
     /// whether the origin will be asked; each want's answer comes when its fetch ends.
     Fetch {
@@ -70,6 +77,8 @@ pub struct RouterArgs {
     pub policy: Policy,
     pub breaker: BreakerConfig,
     pub queue: Option<WriteBehindHandle>,
+    /// The handle's fast path counts here.
+    pub fast: Arc<FastPath>,
 }
 
 pub struct RouterState {
@@ -82,6 +91,7 @@ pub struct RouterState {
     counters: RouterStats,
     stale: HashMap<StaleReason, u64>,
     latency: HashMap<TierName, Latency>,
+    fast: Arc<FastPath>,
 }
 
 impl Actor for Router {
@@ -107,6 +117,7 @@ impl Actor for Router {
             counters: RouterStats::default(),
             stale: HashMap::new(),
             latency: HashMap::new(),
+            fast: args.fast,
         })
     }
 
@@ -117,7 +128,11 @@ impl Actor for Router {
         state: &mut RouterState,
     ) -> Result<(), ActorProcessingErr> {
         match message {
-            ToRouter::Execute(Command::Stats, reply) => {
+            ToRouter::Execute {
+                command: Command::Stats,
+                reply,
+                ..
+            } => {
                 state.counters.commands += 1;
                 let router = state.router_stats();
                 let tiers = state.walk.tiers.clone();
@@ -127,11 +142,15 @@ impl Actor for Router {
                     let _ = reply.send(Response::Stats(Box::new(stats)));
                 });
             }
-            ToRouter::Execute(command, reply) => {
+            ToRouter::Execute {
+                command,
+                l1_checked,
+                reply,
+            } => {
                 state.counters.commands += 1;
                 let walk = state.walk.clone();
                 tokio::spawn(async move {
-                    let (response, mut outcome) = walk.execute(command).await;
+                    let (response, mut outcome) = walk.execute(command, l1_checked).await;
                     let _ = reply.send(response);
                     walk.promote(&mut outcome).await;
                     // The router may be restarting; losing one command's counters is fine.
@@ -310,6 +329,20 @@ impl RouterState {
 
     fn router_stats(&mut self) -> RouterStats {
         let mut stats = self.counters.clone();
+        // The handle's fast path: L1 hits that never reached this actor.
+        let fast_hits = self.fast.hits.load(std::sync::atomic::Ordering::Relaxed);
+        stats.commands += fast_hits;
+        if fast_hits > 0 {
+            match stats
+                .answered_by
+                .iter_mut()
+                .find(|(t, _)| *t == TierName::Memory)
+            {
+                Some((_, n)) => *n += fast_hits,
+                None => stats.answered_by.insert(0, (TierName::Memory, fast_hits)),
+            }
+        }
+
         stats.stale_answers = StaleReason::ALL
             .iter()
             .filter_map(|why| self.stale.get(why).map(|n| (*why, *n)))
@@ -321,7 +354,16 @@ impl RouterState {
             TierName::Github,
         ]
         .iter()
-        .filter_map(|tier| self.latency.get(tier).map(|l| (*tier, l.summary())))
+        .filter_map(|tier| {
+            let mut merged = self.latency.get(tier).cloned();
+            if *tier == TierName::Memory
+                && let Ok(fast) = self.fast.latency.lock()
+                && !fast.is_empty()
+            {
+                merged.get_or_insert_with(Latency::default).add(&fast);
+            }
+            merged.map(|l| (*tier, l.summary()))
+        })
         .collect();
         stats.breaker = self.breaker.stats(unix_ms());
         stats

@@ -10,5 +10,5 @@ mod walk;
 
 pub(crate) use actor::{Router, RouterArgs, ToRouter};
 pub use command::Command;
-pub use handle::RouterHandle;
+pub use handle::{FastPath, RouterHandle};
 pub use walk::{Policy, Tiers};

@@ -114,11 +114,12 @@ async fn start(lower: Option<Arc<FakeTier>>) -> RouterHandle {
         policy: Policy::default(),
         breaker: BreakerConfig::default(),
         queue: None,
+        fast: Default::default(),
     };
     let (router, _) = Actor::spawn(None, Router, args).await.unwrap();
     publish_router.send_replace(Some(router));
     std::mem::forget((publish_l1, publish_router));
-    RouterHandle::new(router_slot, timeout)
+    RouterHandle::new(router_slot, timeout, None, Default::default())
 }
 
 fn key(s: &str) -> Key {

@@ -85,7 +85,9 @@ impl Walk {
         }
     }
 
-    pub async fn execute(&self, command: Command) -> (Response, Outcome) {
+    /// `l1_checked`: L1 was already asked for this `get` (the handle's fast path missed), so
+    /// the walk starts below it.
+    pub async fn execute(&self, command: Command, l1_checked: bool) -> (Response, Outcome) {
         let mut outcome = Outcome::default();
         let now = unix_ms();
         let local = &self.tiers.local;
@@ -99,7 +101,8 @@ impl Walk {
                 Err(e) => error_response(e),
             },
             Command::Get(key) => {
-                let mut read = self.read(vec![key], &mut outcome).await;
+                let skip = usize::from(l1_checked);
+                let mut read = self.read(vec![key], skip, &mut outcome).await;
                 match read.pop() {
                     Some(Answer::Found(found)) => Response::Value(Some(found)),
                     Some(Answer::Absent(why)) => {
@@ -110,7 +113,7 @@ impl Walk {
                 }
             }
             Command::MGet(keys) => {
-                let read = self.read(keys, &mut outcome).await;
+                let read = self.read(keys, 0, &mut outcome).await;
                 let failed = read
                     .iter()
                     .filter(|a| matches!(a, Answer::Failed(_)))
@@ -195,13 +198,14 @@ impl Walk {
     /// upstream value is answered at once while one background refresh runs
     /// (stale-while-revalidate), or, with that off, only if the origin fails (stale-if-error).
     /// An expired plain entry is a miss: it has nothing to be refreshed from.
-    async fn read(&self, keys: Vec<Key>, outcome: &mut Outcome) -> Vec<Answer> {
+    async fn read(&self, keys: Vec<Key>, skip: usize, outcome: &mut Outcome) -> Vec<Answer> {
         let now = unix_ms();
         let mut answers: Vec<Answer> = (0..keys.len()).map(|_| Answer::Miss).collect();
         let mut stale: Vec<Option<(TierName, Entry)>> = vec![None; keys.len()];
         let mut missing: Vec<usize> = (0..keys.len()).collect();
         let mut last_error = None;
-        let mut any_tier_answered = false;
+        // Tiers skipped were asked already, and answered (a miss).
+        let mut any_tier_answered = skip > 0;
         // The origin's live state is asked of it directly, every time.
         if let Some(origin) = &self.tiers.origin {
             let live: Vec<usize> = missing
@@ -237,7 +241,7 @@ impl Walk {
                 }
             }
         }
-        for (depth, tier) in self.tiers.local.iter().enumerate() {
+        for (depth, tier) in self.tiers.local.iter().enumerate().skip(skip) {
             if missing.is_empty() {
                 break;
             }

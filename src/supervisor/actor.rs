@@ -19,7 +19,7 @@ use crate::daemon::DataDirLock;
 use crate::database::{DatabaseArgs, DatabaseTier, ToDatabase};
 use crate::github::{GithubArgs, GithubTier, ToGithub};
 use crate::memory::{MemoryArgs, MemoryTier, ToMemory};
-use crate::router::{Policy, Router, RouterArgs, Tiers, ToRouter};
+use crate::router::{FastPath, Policy, Router, RouterArgs, Tiers, ToRouter};
 use crate::tier::Tier;
 use crate::write_behind::{ToWriteBehind, WriteBehind, WriteBehindArgs, WriteBehindHandle};
 
@@ -74,6 +74,7 @@ pub struct SupervisorArgs {
     /// L2, where the write-behind queue flushes; `None` when L2 is off.
     pub durable: Option<Arc<dyn Tier>>,
     pub queue: Option<WriteBehindHandle>,
+    pub fast: Arc<FastPath>,
     pub fatal: watch::Sender<Option<String>>,
 }
 
@@ -313,6 +314,7 @@ async fn spawn_child(
                 policy: policy(config),
                 breaker: config.breaker.clone(),
                 queue: state.args.queue.clone(),
+                fast: state.args.fast.clone(),
             };
             let (actor, _) = Actor::spawn_linked(None, Router, args, supervisor).await?;
             let id = actor.get_id();

@@ -14,7 +14,7 @@ use crate::daemon::DataDirLock;
 use crate::database::DatabaseHandle;
 use crate::github::GithubHandle;
 use crate::memory::MemoryHandle;
-use crate::router::{RouterHandle, Tiers};
+use crate::router::{FastPath, RouterHandle, Tiers};
 use crate::tier::{Origin, Tier};
 use crate::write_behind::WriteBehindHandle;
 
@@ -58,7 +58,8 @@ impl Actors {
         // The queue exists when some kind is write-behind and there is an L2 to flush to.
         let queue = (database.is_some() && config.strategy.any(Strategy::WriteBehind))
             .then(|| WriteBehindHandle::new(queue_slot, timeout, config.write_behind.full_wait));
-        let router = RouterHandle::new(router_slot, timeout);
+        let fast = Arc::new(FastPath::default());
+        let router = RouterHandle::new(router_slot, timeout, Some(memory.clone()), fast.clone());
         let mut local: Vec<Arc<dyn Tier>> = vec![Arc::new(memory.clone())];
         if let Some(queue) = &queue {
             local.push(Arc::new(queue.clone()));
@@ -84,6 +85,7 @@ impl Actors {
             tiers,
             durable,
             queue,
+            fast,
             fatal: fatal_tx,
         };
         let (supervisor, join) = Actor::spawn(None, Supervisor, args)

@@ -134,17 +134,49 @@ fn config_shows_sources_and_bad_config_names_line_and_key() {
 fn bench_smoke_run_prints_its_rows() {
     let d = TestDaemon::start();
     for args in [
-        &["bench", "--requests", "50", "--keys", "20", "--clients", "2"][..],
-        &["bench", "--requests", "50", "--keys", "20", "--zipf", "1.0", "--op", "set"][..],
-        &["bench", "--echo", "--requests", "50", "--label", "bare echo"][..],
+        &[
+            "bench",
+            "--requests",
+            "50",
+            "--keys",
+            "20",
+            "--clients",
+            "2",
+        ][..],
+        &[
+            "bench",
+            "--requests",
+            "50",
+            "--keys",
+            "20",
+            "--zipf",
+            "1.0",
+            "--op",
+            "set",
+        ][..],
+        &[
+            "bench",
+            "--echo",
+            "--requests",
+            "50",
+            "--label",
+            "bare echo",
+        ][..],
     ] {
         let out = d.cli(args, None);
         let stdout = text(&out.stdout);
         assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
-        let row = stdout.lines().find(|l| l.starts_with("| ")).unwrap_or_default();
+        let row = stdout
+            .lines()
+            .find(|l| l.starts_with("| "))
+            .unwrap_or_default();
         assert_eq!(row.matches('|').count(), 10, "{args:?}: {stdout}");
         assert!(stdout.contains("latency us: p50"), "{stdout}");
     }
     let l1 = d.cli(&["bench", "--requests", "50", "--keys", "20"], None);
-    assert!(text(&l1.stdout).contains("answered by: L1 memory 100.0%"), "{}", text(&l1.stdout));
+    assert!(
+        text(&l1.stdout).contains("answered by: L1 memory 100.0%"),
+        "{}",
+        text(&l1.stdout)
+    );
 }
