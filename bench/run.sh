@@ -99,7 +99,8 @@ out=$(node bench/node/pglite_reads.mjs $keys $reads $size); echo "$out"; rows+=(
 node_row=$(row <<<"$out")
 
 echo "== start to READY (bench/startup.py, 5 runs)"
-ready=$(python3 bench/startup.py "$bin" 5 | tee /dev/stderr | grep -i 'ready' | head -1 || true)
+out=$(python3 bench/startup.py "$bin" 5); echo "$out"
+ready=$(grep -i 'ready' <<<"$out" | head -1 || true)
 
 {
     echo "Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(uname -r); $keys keys of $size bytes."

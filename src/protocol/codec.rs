@@ -40,7 +40,13 @@ pub enum CodecError {
 
 /// Serialises `value` as one whole frame, length prefix included.
 pub fn encode<T: Serialize>(value: &T, max: usize) -> Result<Vec<u8>, CodecError> {
-    let mut frame = vec![0u8; 4];
+    // Sized first (a cheap pass: byte strings count their length), so a large value is copied
+    // once instead of through a dozen reallocations.
+    let mut size = bincode::enc::write::SizeWriter::default();
+    bincode::serde::encode_into_writer(value, &mut size, config())
+        .map_err(|e| CodecError::Encode(e.to_string()))?;
+    let mut frame = Vec::with_capacity(4 + size.bytes_written);
+    frame.extend_from_slice(&[0u8; 4]);
     bincode::serde::encode_into_std_write(value, &mut frame, config())
         .map_err(|e| CodecError::Encode(e.to_string()))?;
     let len = frame.len() - 4;
