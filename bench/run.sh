@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark of BENCHMARKS.md in one run, baselines included, so ratios hold on a noisy
 # shared machine. Installs what it needs (Debian's redis, Node's PGlite from npm), builds
-# the release binary, and writes the table to bench/results.md (and stdout).
+# the release binary, and writes the table to bench/results.md (or $BENCH_RESULTS) and stdout.
 #
 #   bench/run.sh            the full run (a few minutes after the build)
 #   bench/run.sh --smoke    a few hundred requests each: checks the harness works
@@ -110,4 +110,4 @@ ready=$(grep -i 'ready' <<<"$out" | head -1 || true)
     printf '%s\n' "${rows[@]}"
     echo
     echo "start to READY: $ready"
-} | tee bench/results.md
+} | tee "${BENCH_RESULTS:-bench/results.md}"
