@@ -12,9 +12,9 @@ smoke=${1:-}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/shadcache-target}
 bin=${SHADCACHE_BIN:-$CARGO_TARGET_DIR/release/shadcache}
 if [ "$smoke" = --smoke ]; then
-    requests=200; redis_n=2000; reads=300
+    requests=200; redis_n=2000; reads=300; l2_keys=300
 else
-    requests=20000; redis_n=200000; reads=5000
+    requests=20000; redis_n=200000; reads=5000; l2_keys=5000
 fi
 keys=1000; size=2300
 
@@ -58,26 +58,29 @@ stop_daemon() { kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; daem
 bench() {
     local n=$1
     shift
-    "$bin" --socket "$work/s.sock" --config "$work/config.toml" bench --keys $keys \
-        --value-size $size --requests "$n" "$@"
+    "$bin" --socket "$work/s.sock" --config "$work/config.toml" bench --value-size $size \
+        --requests "$n" "$@"
 }
 row() { grep '^| ' | tail -1; }
 
 rows=()
 echo "== bare echo over a Unix socket (the floor)"
-out=$(bench $requests --echo --label "bare echo" --clients 1); echo "$out"; rows+=("$(row <<<"$out")")
-out=$(bench $((requests / 8)) --echo --label "bare echo" --clients 32); echo "$out"; rows+=("$(row <<<"$out")")
+out=$(bench $requests --keys $keys --echo --label "bare echo" --clients 1); echo "$out"; rows+=("$(row <<<"$out")")
+out=$(bench $((requests / 8)) --keys $keys --echo --label "bare echo" --clients 32); echo "$out"; rows+=("$(row <<<"$out")")
 
 echo "== shadcache L1 hits"
 start_daemon 64MiB
-out=$(bench $requests --label "shadcache L1 hit" --clients 1); echo "$out"; rows+=("$(row <<<"$out")")
-out=$(bench $((requests / 8)) --label "shadcache L1 hit" --clients 32 --no-fill); echo "$out"; rows+=("$(row <<<"$out")")
+out=$(bench $requests --keys $keys --label "shadcache L1 hit" --clients 1); echo "$out"; rows+=("$(row <<<"$out")")
+out=$(bench $((requests / 8)) --keys $keys --label "shadcache L1 hit" --clients 32 --no-fill); echo "$out"; rows+=("$(row <<<"$out")")
 stop_daemon
 
-echo "== shadcache L2 hits (L1 too small for the key set)"
-start_daemon 64KiB
-out=$(bench $((requests / 4)) --label "shadcache L2 hit" --clients 1 --no-fill); echo "$out"; rows+=("$(row <<<"$out")")
-l2_row=$(row <<<"$out")
+echo "== shadcache L2 hits (a cold L1: $l2_keys keys stored, the daemon restarted, each read once)"
+start_daemon 64MiB
+bench 1 --keys $l2_keys --label fill >/dev/null
+stop_daemon
+start_daemon 64MiB
+out=$(bench $l2_keys --keys $l2_keys --label "shadcache L2 hit" --clients 1 --no-fill --sequential)
+echo "$out"; rows+=("$(row <<<"$out")")
 stop_daemon
 
 echo "== redis-benchmark GET over its Unix socket"
@@ -95,8 +98,7 @@ done
 kill "$redis_pid"; redis_pid=
 
 echo "== Node's PGlite, the same point reads in-process"
-out=$(node bench/node/pglite_reads.mjs $keys $reads $size); echo "$out"; rows+=("$(row <<<"$out")")
-node_row=$(row <<<"$out")
+out=$(node bench/node/pglite_reads.mjs $l2_keys $reads $size); echo "$out"; rows+=("$(row <<<"$out")")
 
 echo "== start to READY (bench/startup.py, 5 runs)"
 out=$(python3 bench/startup.py "$bin" 5); echo "$out"

@@ -48,6 +48,10 @@ pub struct BenchArgs {
     /// Keep the key set from an earlier run (do not fill it again)
     #[arg(long)]
     no_fill: bool,
+    /// Visit the keys in order, each once per pass (a cold L1 then answers every get from
+    /// L2), instead of drawing them at random
+    #[arg(long)]
+    sequential: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -158,8 +162,13 @@ pub async fn run(socket: &Path, args: BenchArgs) -> ExitCode {
             let mut keys = Keys::new(args.keys, args.zipf, worker as u64);
             let mut latencies = Vec::with_capacity(args.requests);
             let mut tiers: Vec<(TierName, u64)> = Vec::new();
-            for _ in 0..args.requests {
-                let key = format!("bench:key-{}", keys.next());
+            for n in 0..args.requests {
+                let index = if args.sequential {
+                    (worker * args.requests + n) % args.keys
+                } else {
+                    keys.next()
+                };
+                let key = format!("bench:key-{index}");
                 let request = match args.op {
                     Op::Get => Request::Get { key },
                     Op::Set => Request::Set {
