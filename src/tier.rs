@@ -180,6 +180,10 @@ pub trait Tier: Send + Sync + 'static {
     fn persistent(&self) -> bool {
         false
     }
+    /// Whether other daemons share this tier (a team's PostgreSQL L2).
+    fn shared(&self) -> bool {
+        false
+    }
     /// Counts as an access; one answer per key, in order.
     fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Lookup>>;
     /// All or nothing.

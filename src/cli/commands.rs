@@ -79,6 +79,7 @@ fn request_for(command: &Cmd) -> Result<Request, String> {
             pattern: pattern.clone(),
         },
         Cmd::Stats { .. } => Request::Stats,
+        Cmd::Clear { shared } => Request::Clear { shared: *shared },
         Cmd::Daemon { .. }
         | Cmd::Config
         | Cmd::Bench(_)
@@ -166,6 +167,10 @@ fn print_response(command: &Cmd, response: Response) -> ExitCode {
             } else {
                 miss
             }
+        }
+        (Cmd::Clear { .. }, Response::Cleared(n)) => {
+            eprintln!("cleared {n} entries");
+            ExitCode::SUCCESS
         }
         (Cmd::Keys { .. }, Response::Keys(keys)) => {
             let mut out = std::io::stdout().lock();

@@ -60,6 +60,12 @@ pub enum Cmd {
     Del { key: String },
     /// List keys, optionally matching a glob (`component:react:*`)
     Keys { pattern: Option<String> },
+    /// Empty the cache (L1, the write-behind queue and L2)
+    Clear {
+        /// Also when L2 is shared by a team (l2.backend = "postgres"): empties it for everyone
+        #[arg(long)]
+        shared: bool,
+    },
     /// Show cache statistics
     Stats {
         #[arg(long)]

@@ -8,8 +8,8 @@ mod size;
 
 pub use load::{ConfigError, Loaded, Overrides, Source, load};
 pub use model::{
-    BreakerConfig, Config, DaemonConfig, FileConfig, GithubConfig, L1Config, L2Config,
-    MAX_FRAME_CEILING, Strategy, StrategyConfig, TtlConfig, WriteBehindConfig,
+    BreakerConfig, Config, DaemonConfig, FileConfig, GithubConfig, L1Config, L2Backend, L2Config,
+    MAX_FRAME_CEILING, Secret, Strategy, StrategyConfig, TtlConfig, WriteBehindConfig,
 };
 pub use show::render;
 pub use size::ByteSize;

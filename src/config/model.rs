@@ -134,6 +134,42 @@ pub struct L2Config {
     pub sync: SyncMode,
     #[serde(with = "humantime_serde")]
     pub sync_interval: Duration,
+    /// `pglite` (embedded, in the data dir) or `postgres` (a real server at `url`, which
+    /// several daemons may share).
+    pub backend: L2Backend,
+    /// For `postgres`: a libpq-style URL or key=value string
+    /// (`postgres://shadcache@db.internal/shadcache`, `host=/run/postgresql dbname=shadcache`).
+    pub url: String,
+    /// For `postgres`, when the URL has none; better from `SHADCACHE_L2_PASSWORD`. Never logged.
+    pub password: Secret,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum L2Backend {
+    Pglite,
+    Postgres,
+}
+
+/// A string that never shows in `Debug` output (logs).
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl Secret {
+    pub fn get(&self) -> Option<&str> {
+        Some(self.0.as_str()).filter(|s| !s.is_empty())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() {
+            "\"\""
+        } else {
+            "<redacted>"
+        })
+    }
 }
 
 impl Default for L2Config {
@@ -148,6 +184,9 @@ impl Default for L2Config {
             access_flush_interval: Duration::from_secs(1),
             sync: SyncMode::Interval,
             sync_interval: Duration::from_secs(1),
+            backend: L2Backend::Pglite,
+            url: String::new(),
+            password: Secret::default(),
         }
     }
 }
@@ -497,6 +536,14 @@ impl Config {
         }
         if let Err(e) = crate::warm::frameworks(&self.github.warm) {
             return Err(format!("github.warm: {e}"));
+        }
+        if self.l2.backend == L2Backend::Postgres {
+            if self.l2.url.is_empty() {
+                return Err("l2.backend = \"postgres\" needs l2.url".into());
+            }
+            if let Err(e) = self.l2.url.parse::<tokio_postgres::Config>() {
+                return Err(format!("l2.url: {e}"));
+            }
         }
         let b = &self.breaker;
         if !(b.failure_rate > 0.0 && b.failure_rate <= 1.0) {

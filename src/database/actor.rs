@@ -108,8 +108,13 @@ impl Actor for DatabaseTier {
     async fn pre_start(
         &self,
         myself: ActorRef<ToDatabase>,
-        args: DatabaseArgs,
+        mut args: DatabaseArgs,
     ) -> Result<DatabaseState, ActorProcessingErr> {
+        // A PostgreSQL server makes its own commits durable; syncing the local data dir
+        // would add nothing.
+        if args.config.backend == crate::config::L2Backend::Postgres {
+            args.config.sync = SyncMode::Off;
+        }
         let mut timers = vec![
             myself.send_interval(args.config.access_flush_interval, || {
                 ToDatabase::FlushAccess

@@ -11,7 +11,7 @@ use tokio_postgres::{Client, Row, Statement};
 use std::path::Path;
 
 use super::backend::{self, Backend};
-use crate::config::L2Config;
+use crate::config::{L2Backend, L2Config};
 use crate::key::Key;
 use crate::protocol::KindStats;
 use crate::protocol::MigrateAction;
@@ -42,6 +42,11 @@ struct Statements {
 
 pub type DbResult<T> = Result<T, tokio_postgres::Error>;
 
+/// Advisory lock keys (any two numbers no other application on the server uses).
+const MIGRATION_LOCK: i64 = 0x5348_4443_0001;
+const MAINTENANCE_LOCK: i64 = 0x5348_4443_0002;
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Resolves with the reason when the connection to the database ends.
 pub type ConnectionEnd = std::pin::Pin<Box<dyn Future<Output = String> + Send>>;
 
@@ -49,13 +54,28 @@ impl Db {
     /// Starts the embedded database in `data_dir/pglite`, connects, applies pending migrations
     /// and prepares statements. The caller drives the returned connection future.
     pub async fn open(config: &L2Config, data_dir: &Path) -> Result<(Db, ConnectionEnd), String> {
-        let (backend, pg) = backend::open(&data_dir.join("pglite"), &config.shared_buffers).await?;
-        let (client, connection) = pg.connect(tokio_postgres::NoTls).await.map_err(|e| {
-            format!(
-                "cannot connect to the embedded database: {}",
-                super::migrate::db_error(&e)
-            )
-        })?;
+        let (backend, pg, what) = match config.backend {
+            L2Backend::Pglite => {
+                let (backend, pg) =
+                    backend::open(&data_dir.join("pglite"), &config.shared_buffers).await?;
+                (Some(backend), pg, "the embedded database")
+            }
+            L2Backend::Postgres => {
+                let mut pg: tokio_postgres::Config =
+                    config.url.parse().map_err(|e| format!("l2.url: {e}"))?;
+                if let Some(password) = config.password.get() {
+                    pg.password(password);
+                }
+                pg.application_name("shadcache")
+                    .connect_timeout(CONNECT_TIMEOUT);
+                (None, pg, "the PostgreSQL server")
+            }
+        };
+        let connecting = pg.connect(tokio_postgres::NoTls);
+        let (client, connection) = tokio::time::timeout(CONNECT_TIMEOUT, connecting)
+            .await
+            .map_err(|_| format!("cannot connect to {what}: no answer within {CONNECT_TIMEOUT:?}"))?
+            .map_err(|e| format!("cannot connect to {what}: {}", super::migrate::db_error(&e)))?;
         // Driven by a task of its own, so the connection runs whether or not anyone awaits
         // its end.
         let (end_tx, end_rx) = tokio::sync::oneshot::channel();
@@ -68,8 +88,18 @@ impl Db {
         });
         let end: ConnectionEnd =
             Box::pin(async move { end_rx.await.unwrap_or_else(|_| "dropped".to_owned()) });
-        super::migrate::run(&client, MigrateAction::Up(None)).await?;
-        let db = Db::prepare(client, Some(backend))
+        // Several daemons may share a server: one migrates at a time, the others then find
+        // nothing left to do.
+        client
+            .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(|e| super::migrate::db_error(&e))?;
+        let migrated = super::migrate::run(&client, MigrateAction::Up(None)).await;
+        let _ = client
+            .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+            .await;
+        migrated?;
+        let db = Db::prepare(client, backend)
             .await
             .map_err(|e| super::migrate::db_error(&e))?;
         Ok((db, end))
@@ -307,6 +337,29 @@ impl Db {
                 &[&(budget as i64)],
             )
             .await
+    }
+
+    /// Runs `work` only if no other daemon sharing this database is running maintenance;
+    /// `Ok(None)` when another one is.
+    pub async fn exclusively<T, F: Future<Output = Result<T, String>>>(
+        &self,
+        work: F,
+    ) -> Result<Option<T>, String> {
+        let got: bool = self
+            .client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&MAINTENANCE_LOCK])
+            .await
+            .map_err(|e| super::migrate::db_error(&e))?
+            .get(0);
+        if !got {
+            return Ok(None);
+        }
+        let result = work.await;
+        let _ = self
+            .client
+            .execute("SELECT pg_advisory_unlock($1)", &[&MAINTENANCE_LOCK])
+            .await;
+        result.map(Some)
     }
 
     /// Waits for the connection to end, then stops the embedded server (if any).

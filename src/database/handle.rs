@@ -15,11 +15,17 @@ use crate::tier::{Entry, EntryMeta, Lookup, Tier, TierError, TierFuture};
 pub struct DatabaseHandle {
     slot: Slot<ToDatabase>,
     timeout: Duration,
+    /// On a PostgreSQL server other daemons share.
+    shared: bool,
 }
 
 impl DatabaseHandle {
-    pub(crate) fn new(slot: Slot<ToDatabase>, timeout: Duration) -> DatabaseHandle {
-        DatabaseHandle { slot, timeout }
+    pub(crate) fn new(slot: Slot<ToDatabase>, timeout: Duration, shared: bool) -> DatabaseHandle {
+        DatabaseHandle {
+            slot,
+            timeout,
+            shared,
+        }
     }
 
     fn ask<T: Send + 'static>(
@@ -63,6 +69,10 @@ impl Tier for DatabaseHandle {
 
     fn persistent(&self) -> bool {
         true
+    }
+
+    fn shared(&self) -> bool {
+        self.shared
     }
 
     fn get_many(&self, keys: Vec<Key>) -> TierFuture<Vec<Lookup>> {

@@ -11,6 +11,8 @@ use crate::config::L2Config;
 use crate::protocol::{MaintenanceReport, TierName, TierStats};
 use crate::tier::{TierError, unix_ms};
 
+/// Writes the access batch, then (unless another daemon sharing the database is at it)
+/// deletes long-stale rows and evicts to the budget.
 pub async fn maintenance(
     db: &Db,
     config: &L2Config,
@@ -21,9 +23,22 @@ pub async fn maintenance(
     if !access.is_empty() {
         db.accessed(&access).await.map_err(err)?;
     }
-    let stale_before = unix_ms().saturating_sub(config.stale_limit.as_millis() as u64);
-    let stale_deleted = db.delete_stale(stale_before).await.map_err(err)?;
-    let evicted = db.evict_to(config.max_bytes.bytes()).await.map_err(err)?;
+    let sweep = async {
+        let stale_before = unix_ms().saturating_sub(config.stale_limit.as_millis() as u64);
+        let stale_deleted = db.delete_stale(stale_before).await.map_err(err)?;
+        let evicted = db.evict_to(config.max_bytes.bytes()).await.map_err(err)?;
+        Ok::<_, String>((stale_deleted, evicted))
+    };
+    let Some((stale_deleted, evicted)) = db.exclusively(sweep).await? else {
+        tracing::debug!("another daemon is running L2 maintenance; skipped");
+        let (kinds, _, _) = db.kind_stats().await.map_err(err)?;
+        return Ok(MaintenanceReport {
+            rows: kinds.iter().map(|k| k.rows).sum(),
+            bytes: kinds.iter().map(|k| k.bytes).sum(),
+            took: started.elapsed(),
+            ..MaintenanceReport::default()
+        });
+    };
     let (kinds, _, _) = db.kind_stats().await.map_err(err)?;
     Ok(MaintenanceReport {
         stale_deleted,

@@ -58,7 +58,11 @@ pub enum Request {
     MSet {
         entries: Vec<SetEntry>,
     },
-    Clear,
+    /// Empties the cache. `shared`: also an L2 that a team shares (`l2.backend = postgres`);
+    /// without it, a daemon on a shared L2 refuses.
+    Clear {
+        shared: bool,
+    },
     Size,
     Metadata {
         key: String,

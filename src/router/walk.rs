@@ -172,7 +172,14 @@ impl Walk {
                 }
                 Err(e) => error_response(e),
             },
-            Command::Clear => match each(local, |t| t.clear()).await {
+            Command::Clear { shared: false } if local.iter().any(|t| t.shared()) => {
+                Response::Error(WireError::new(
+                    ErrorCode::InvalidRequest,
+                    "L2 is shared by a team (l2.backend = \"postgres\"): `clear --shared` clears it \
+                     for everyone; nothing was cleared",
+                ))
+            }
+            Command::Clear { .. } => match each(local, |t| t.clear()).await {
                 Ok(counts) => Response::Cleared(counts.into_iter().max().unwrap_or(0)),
                 Err(e) => error_response(e),
             },

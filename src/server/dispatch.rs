@@ -104,7 +104,7 @@ pub fn mutates(request: &Request) -> bool {
         Request::Set { .. }
             | Request::MSet { .. }
             | Request::Delete { .. }
-            | Request::Clear
+            | Request::Clear { .. }
             | Request::RefreshTtl { .. }
             | Request::Migrate(_)
             | Request::Maintenance
@@ -176,7 +176,7 @@ pub fn command(request: Request) -> Result<Command, WireError> {
                     .collect::<Result<_, WireError>>()?,
             )
         }
-        Request::Clear => Command::Clear,
+        Request::Clear { shared } => Command::Clear { shared },
         Request::Size => Command::Size,
         Request::Metadata { key: k } => Command::Metadata(key(&k)?),
         Request::RefreshTtl { key: k, ttl: t } => Command::RefreshTtl(key(&k)?, ttl(t)?),

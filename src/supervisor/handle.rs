@@ -51,10 +51,10 @@ impl Actors {
         let (queue_tx, queue_slot) = Slot::new("write-behind queue");
         let (router_tx, router_slot) = Slot::new("router");
         let memory = MemoryHandle::new(memory_slot, timeout);
-        let database = config
-            .l2
-            .enabled
-            .then(|| DatabaseHandle::new(database_slot, timeout));
+        let database = config.l2.enabled.then(|| {
+            let shared = config.l2.backend == crate::config::L2Backend::Postgres;
+            DatabaseHandle::new(database_slot, timeout, shared)
+        });
         // The queue exists when some kind is write-behind and there is an L2 to flush to.
         let queue = (database.is_some() && config.strategy.any(Strategy::WriteBehind))
             .then(|| WriteBehindHandle::new(queue_slot, timeout, config.write_behind.full_wait));

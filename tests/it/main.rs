@@ -6,6 +6,7 @@ mod l2;
 mod l3;
 mod lifecycle;
 mod mcp;
+mod postgres;
 mod protocol;
 mod router;
 mod systemd;

@@ -206,7 +206,7 @@ async fn storage_interface_round_trip() {
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        c.request(&Request::Clear).await.unwrap(),
+        c.request(&Request::Clear { shared: false }).await.unwrap(),
         Response::Cleared(2)
     );
     assert_eq!(
