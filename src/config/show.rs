@@ -73,10 +73,15 @@ mod tests {
                 "SHADCACHE_WRITE_BEHIND_CAPACITY".to_string(),
                 "77".to_string(),
             ),
+            ("SHADCACHE_L2_PASSWORD".to_string(), "pg-canary".to_string()),
         ];
         let text = render(&load(&overrides, env.clone()).unwrap());
         assert!(text.contains("not found; defaults apply"), "{text}");
         assert!(text.contains("[daemon]") && text.contains("[l1]") && text.contains("[ttl]"));
+        assert!(!text.contains("pg-canary"), "{text}");
+        let loaded = load(&overrides, env.clone()).unwrap();
+        assert!(!format!("{:?}", loaded.config).contains("pg-canary"));
+        assert_eq!(loaded.config.l2.password.get(), Some("pg-canary"));
         let ttl = &text[text.find("[ttl]").unwrap()..];
         let list = ttl.lines().find(|l| l.starts_with("list =")).unwrap();
         assert!(list.ends_with("# env SHADCACHE_TTL_LIST"), "{list}");
