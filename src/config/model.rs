@@ -329,17 +329,31 @@ impl Default for TtlConfig {
     }
 }
 
+/// The key kinds that `[ttl]` and `[strategy]` set one by one; any other kind takes `default`.
+const KINDS: [&str; 6] = ["component", "demo", "metadata", "block", "list", "tree"];
+
+/// The value for `kind` among per-kind values given in the order of [`KINDS`].
+fn for_kind<T: Copy>(kind: &str, default: T, by_kind: [T; 6]) -> T {
+    KINDS
+        .iter()
+        .position(|k| *k == kind)
+        .map_or(default, |i| by_kind[i])
+}
+
 impl TtlConfig {
     pub fn for_kind(&self, kind: &str) -> Duration {
-        match kind {
-            "component" => self.component,
-            "demo" => self.demo,
-            "metadata" => self.metadata,
-            "block" => self.block,
-            "list" => self.list,
-            "tree" => self.tree,
-            _ => self.default,
-        }
+        for_kind(kind, self.default, self.by_kind())
+    }
+
+    fn by_kind(&self) -> [Duration; 6] {
+        [
+            self.component,
+            self.demo,
+            self.metadata,
+            self.block,
+            self.list,
+            self.tree,
+        ]
     }
 }
 
@@ -392,20 +406,16 @@ impl Default for StrategyConfig {
 
 impl StrategyConfig {
     pub fn for_kind(&self, kind: &str) -> Strategy {
-        match kind {
-            "component" => self.component,
-            "demo" => self.demo,
-            "metadata" => self.metadata,
-            "block" => self.block,
-            "list" => self.list,
-            "tree" => self.tree,
-            _ => self.default,
-        }
+        for_kind(kind, self.default, self.by_kind())
     }
 
+    /// Whether any kind (or the default) uses `strategy`.
     pub fn any(&self, strategy: Strategy) -> bool {
+        self.default == strategy || self.by_kind().contains(&strategy)
+    }
+
+    fn by_kind(&self) -> [Strategy; 6] {
         [
-            self.default,
             self.component,
             self.demo,
             self.metadata,
@@ -413,7 +423,6 @@ impl StrategyConfig {
             self.list,
             self.tree,
         ]
-        .contains(&strategy)
     }
 }
 
