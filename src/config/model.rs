@@ -142,6 +142,11 @@ pub struct L2Config {
     pub url: String,
     /// For `postgres`, when the URL has none; better from `SHADCACHE_L2_PASSWORD`. Never logged.
     pub password: Secret,
+    /// For `postgres`: connections to the server (the embedded database uses one).
+    pub pool_size: u64,
+    /// How long a query waits for room in the pool before it fails.
+    #[serde(with = "humantime_serde")]
+    pub acquire_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +192,8 @@ impl Default for L2Config {
             backend: L2Backend::Pglite,
             url: String::new(),
             password: Secret::default(),
+            pool_size: 4,
+            acquire_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -545,6 +552,12 @@ impl Config {
         }
         if let Err(e) = crate::warm::frameworks(&self.github.warm) {
             return Err(format!("github.warm: {e}"));
+        }
+        if self.l2.pool_size == 0 || self.l2.pool_size > 64 {
+            return Err(format!(
+                "l2.pool_size = {}: must be between 1 and 64",
+                self.l2.pool_size
+            ));
         }
         if self.l2.backend == L2Backend::Postgres {
             if self.l2.url.is_empty() {

@@ -256,7 +256,7 @@ impl Actor for DatabaseTier {
             ToDatabase::Migrate(action, reply) => match open_db(state) {
                 Some(db) => {
                     tokio::spawn(async move {
-                        let _ = reply.send(migrate::run(&db.client, action).await);
+                        let _ = reply.send(migrate::run(db.primary(), action).await);
                     });
                 }
                 None => {
@@ -287,6 +287,13 @@ impl Actor for DatabaseTier {
                 };
                 let myself = myself.clone();
                 tokio::spawn(async move {
+                    let _permit = match db.acquire().await {
+                        Ok(permit) => permit,
+                        Err(after) => {
+                            let _ = reply.send(Err(busy(after)));
+                            return;
+                        }
+                    };
                     let result = db.get_many(&keys).await;
                     match &result {
                         Ok(found) => {
@@ -333,12 +340,20 @@ impl Actor for DatabaseTier {
                 write(&myself, state, reply, |db| async move { db.clear().await })
             }
             ToDatabase::Ping(reply) => query(&myself, state, reply, |db| async move {
-                db.client.simple_query("SELECT 1").await.map(|_| ())
+                db.primary().simple_query("SELECT 1").await.map(|_| ())
             }),
             #[cfg(test)]
             ToDatabase::Panic => panic!("injected panic in DatabaseTier"),
         }
         Ok(())
+    }
+}
+
+/// A query that found no room in the pool within `l2.acquire_timeout`.
+fn busy(after: Duration) -> TierError {
+    TierError::Timeout {
+        tier: "L2 database (its connections are all busy)",
+        after,
     }
 }
 
@@ -377,7 +392,14 @@ where
     };
     let myself = myself.clone();
     tokio::spawn(async move {
-        let result = run(db).await.map_err(|e| {
+        let _permit = match db.acquire().await {
+            Ok(permit) => permit,
+            Err(after) => {
+                let _ = reply.send(Err(busy(after)));
+                return;
+            }
+        };
+        let result = run(db.clone()).await.map_err(|e| {
             let _ = myself.send_message(ToDatabase::QueryFailed);
             unavailable(&db_error(&e))
         });

@@ -4,8 +4,12 @@
 //! on the one connection.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::time::Duration;
 
 use bytes::Bytes;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::{Client, Row, Statement};
 
 use std::path::Path;
@@ -25,10 +29,23 @@ const COLUMNS: &str =
     "key, value, size, created_at, expires_at, last_access, access_count, blob_sha, etag";
 
 pub struct Db {
-    pub(super) client: Client,
-    statements: Statements,
+    /// One for the embedded database (it serves one connection); `l2.pool_size` for a
+    /// PostgreSQL server. Queries pipeline on them, taken in turn.
+    conns: Vec<Conn>,
+    next: AtomicUsize,
+    /// Bounds the queries in flight; a query waits at most `l2.acquire_timeout` for one.
+    permits: Arc<Semaphore>,
+    acquire_timeout: Duration,
     pub(super) backend: Option<Backend>,
 }
+
+struct Conn {
+    client: Client,
+    statements: Statements,
+}
+
+/// Queries in flight per connection before more wait for a permit.
+const PIPELINE_DEPTH: usize = 16;
 
 struct Statements {
     get_many: Statement,
@@ -71,42 +88,98 @@ impl Db {
                 (None, pg, "the PostgreSQL server")
             }
         };
-        let connecting = pg.connect(tokio_postgres::NoTls);
-        let (client, connection) = tokio::time::timeout(CONNECT_TIMEOUT, connecting)
-            .await
-            .map_err(|_| format!("cannot connect to {what}: no answer within {CONNECT_TIMEOUT:?}"))?
-            .map_err(|e| format!("cannot connect to {what}: {}", super::migrate::db_error(&e)))?;
-        // Driven by a task of its own, so the connection runs whether or not anyone awaits
-        // its end.
-        let (end_tx, end_rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(async move {
-            let reason = match connection.await {
-                Ok(()) => "closed".to_owned(),
-                Err(e) => e.to_string(),
-            };
-            let _ = end_tx.send(reason);
-        });
-        let end: ConnectionEnd =
-            Box::pin(async move { end_rx.await.unwrap_or_else(|_| "dropped".to_owned()) });
+        // The embedded server serves one connection at a time (a second one would hang).
+        let size = match config.backend {
+            L2Backend::Pglite => 1,
+            L2Backend::Postgres => config.pool_size.max(1) as usize,
+        };
+        let mut clients = Vec::with_capacity(size);
+        let mut ends = Vec::with_capacity(size);
+        for _ in 0..size {
+            let connecting = pg.connect(tokio_postgres::NoTls);
+            let (client, connection) = tokio::time::timeout(CONNECT_TIMEOUT, connecting)
+                .await
+                .map_err(|_| {
+                    format!("cannot connect to {what}: no answer within {CONNECT_TIMEOUT:?}")
+                })?
+                .map_err(|e| {
+                    format!("cannot connect to {what}: {}", super::migrate::db_error(&e))
+                })?;
+            // Driven by a task of its own, so the connection runs whether or not anyone
+            // awaits its end.
+            let (end_tx, end_rx) = tokio::sync::oneshot::channel();
+            tokio::spawn(async move {
+                let reason = match connection.await {
+                    Ok(()) => "closed".to_owned(),
+                    Err(e) => e.to_string(),
+                };
+                let _ = end_tx.send(reason);
+            });
+            clients.push(client);
+            ends.push(Box::pin(async move {
+                end_rx.await.unwrap_or_else(|_| "dropped".to_owned())
+            }));
+        }
+        // The first connection to end ends the database: the actor reopens the whole pool.
+        let end: ConnectionEnd = Box::pin(async move { futures::future::select_all(ends).await.0 });
         // Several daemons may share a server: one migrates at a time, the others then find
         // nothing left to do.
-        client
+        let first = &clients[0];
+        first
             .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
             .await
             .map_err(|e| super::migrate::db_error(&e))?;
-        let migrated = super::migrate::run(&client, MigrateAction::Up(None)).await;
-        let _ = client
+        let migrated = super::migrate::run(first, MigrateAction::Up(None)).await;
+        let _ = first
             .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
             .await;
         migrated?;
-        let db = Db::prepare(client, backend)
+        let db = Db::prepare(clients, backend, config.acquire_timeout)
             .await
             .map_err(|e| super::migrate::db_error(&e))?;
         Ok((db, end))
     }
 
-    pub async fn prepare(client: Client, backend: Option<Backend>) -> DbResult<Db> {
-        let statements = Statements {
+    pub async fn prepare(
+        clients: Vec<Client>,
+        backend: Option<Backend>,
+        acquire_timeout: Duration,
+    ) -> DbResult<Db> {
+        let mut conns = Vec::with_capacity(clients.len());
+        for client in clients {
+            let statements = Self::statements(&client).await?;
+            conns.push(Conn { client, statements });
+        }
+        Ok(Db {
+            permits: Arc::new(Semaphore::new(conns.len() * PIPELINE_DEPTH)),
+            conns,
+            next: AtomicUsize::new(0),
+            acquire_timeout,
+            backend,
+        })
+    }
+
+    /// The connection migrations, liveness checks and advisory locks use.
+    pub(super) fn primary(&self) -> &Client {
+        &self.conns[0].client
+    }
+
+    /// The next connection, in turn.
+    fn conn(&self) -> &Conn {
+        &self.conns[self.next.fetch_add(1, Relaxed) % self.conns.len()]
+    }
+
+    /// A permit to run one query, or how long was waited in vain.
+    pub async fn acquire(&self) -> Result<OwnedSemaphorePermit, Duration> {
+        let timeout = self.acquire_timeout;
+        match tokio::time::timeout(timeout, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(timeout),
+        }
+    }
+
+    async fn statements(client: &Client) -> DbResult<Statements> {
+        Ok(Statements {
             get_many: client
                 .prepare(&format!(
                     "SELECT {COLUMNS} FROM entries WHERE key = ANY($1)"
@@ -153,34 +226,28 @@ impl Db {
                      WHERE e.key = t.key",
                 )
                 .await?,
-        };
-        Ok(Db {
-            client,
-            statements,
-            backend,
         })
     }
 
     pub async fn get_many(&self, keys: &[Key]) -> DbResult<Vec<Option<Entry>>> {
+        let c = self.conn();
         // The common case, one key, takes the plain primary-key lookup.
         if let [key] = keys {
-            let row = self
+            let row = c
                 .client
-                .query_opt(&self.statements.peek, &[&key.as_str()])
+                .query_opt(&c.statements.peek, &[&key.as_str()])
                 .await?;
             return Ok(vec![row.map(|row| entry(&row))]);
         }
         let wanted: Vec<&str> = keys.iter().map(Key::as_str).collect();
-        let rows = self
-            .client
-            .query(&self.statements.get_many, &[&wanted])
-            .await?;
+        let rows = c.client.query(&c.statements.get_many, &[&wanted]).await?;
         let mut found: HashMap<String, Entry> =
             rows.iter().map(|row| (row.get(0), entry(row))).collect();
         Ok(keys.iter().map(|k| found.remove(k.as_str())).collect())
     }
 
     pub async fn put_many(&self, entries: &[(Key, Entry)]) -> DbResult<u64> {
+        let c = self.conn();
         // A key twice in one statement is an error in Postgres; the last write wins, as it
         // would have one statement later.
         let mut last: HashMap<&Key, &Entry> = HashMap::new();
@@ -218,9 +285,9 @@ impl Db {
             shas.push(entry.validator.sha.as_deref());
             etags.push(entry.validator.etag.as_deref());
         }
-        self.client
+        c.client
             .execute(
-                &self.statements.put_many,
+                &c.statements.put_many,
                 &[
                     &keys,
                     &kinds,
@@ -239,31 +306,33 @@ impl Db {
     }
 
     pub async fn delete_many(&self, keys: &[Key]) -> DbResult<u64> {
+        let c = self.conn();
         let keys: Vec<&str> = keys.iter().map(Key::as_str).collect();
-        self.client
-            .execute(&self.statements.delete_many, &[&keys])
-            .await
+        c.client.execute(&c.statements.delete_many, &[&keys]).await
     }
 
     pub async fn peek(&self, key: &Key) -> DbResult<Option<EntryMeta>> {
-        let row = self
+        let c = self.conn();
+        let row = c
             .client
-            .query_opt(&self.statements.peek, &[&key.as_str()])
+            .query_opt(&c.statements.peek, &[&key.as_str()])
             .await?;
         Ok(row.map(|row| entry(&row).meta))
     }
 
     pub async fn touch(&self, key: &Key, expires_ms: Option<u64>) -> DbResult<bool> {
+        let c = self.conn();
         let expires = expires_ms.map(|e| e as i64);
-        let n = self
+        let n = c
             .client
-            .execute(&self.statements.touch, &[&key.as_str(), &expires])
+            .execute(&c.statements.touch, &[&key.as_str(), &expires])
             .await?;
         Ok(n > 0)
     }
 
     pub async fn keys(&self, like: &str) -> DbResult<Vec<Key>> {
-        let rows = self.client.query(&self.statements.keys, &[&like]).await?;
+        let c = self.conn();
+        let rows = c.client.query(&c.statements.keys, &[&like]).await?;
         Ok(rows
             .iter()
             .filter_map(|row| Key::parse(row.get(0)).ok())
@@ -271,22 +340,25 @@ impl Db {
     }
 
     pub async fn clear(&self) -> DbResult<u64> {
-        self.client.execute("DELETE FROM entries", &[]).await
+        let c = self.conn();
+        c.client.execute("DELETE FROM entries", &[]).await
     }
 
     /// Applies a batch of reads' access tracking in one statement.
     pub async fn accessed(&self, batch: &[(String, i64, i64)]) -> DbResult<u64> {
+        let c = self.conn();
         let keys: Vec<&str> = batch.iter().map(|(k, _, _)| k.as_str()).collect();
         let ats: Vec<i64> = batch.iter().map(|(_, at, _)| *at).collect();
         let counts: Vec<i64> = batch.iter().map(|(_, _, n)| *n).collect();
-        self.client
-            .execute(&self.statements.accessed, &[&keys, &ats, &counts])
+        c.client
+            .execute(&c.statements.accessed, &[&keys, &ats, &counts])
             .await
     }
 
     /// Rows, stored bytes and creation range per kind.
     pub async fn kind_stats(&self) -> DbResult<(Vec<KindStats>, Option<u64>, Option<u64>)> {
-        let rows = self
+        let c = self.conn();
+        let rows = c
             .client
             .query(
                 "SELECT kind, count(*), coalesce(sum(stored_bytes), 0)::int8,
@@ -316,7 +388,8 @@ impl Db {
 
     /// Deletes rows expired before `stale_before_ms`.
     pub async fn delete_stale(&self, stale_before_ms: u64) -> DbResult<u64> {
-        self.client
+        let c = self.conn();
+        c.client
             .execute(
                 "DELETE FROM entries WHERE expires_at IS NOT NULL AND expires_at < $1",
                 &[&(stale_before_ms as i64)],
@@ -326,7 +399,8 @@ impl Db {
 
     /// Deletes least recently used rows until the stored bytes fit `budget`.
     pub async fn evict_to(&self, budget: u64) -> DbResult<u64> {
-        self.client
+        let c = self.conn();
+        c.client
             .execute(
                 "DELETE FROM entries WHERE key IN (
                      SELECT key FROM (
@@ -345,8 +419,9 @@ impl Db {
         &self,
         work: F,
     ) -> Result<Option<T>, String> {
-        let got: bool = self
-            .client
+        // An advisory lock belongs to a session: take and release it on one connection.
+        let primary = self.primary();
+        let got: bool = primary
             .query_one("SELECT pg_try_advisory_lock($1)", &[&MAINTENANCE_LOCK])
             .await
             .map_err(|e| super::migrate::db_error(&e))?
@@ -355,8 +430,7 @@ impl Db {
             return Ok(None);
         }
         let result = work.await;
-        let _ = self
-            .client
+        let _ = primary
             .execute("SELECT pg_advisory_unlock($1)", &[&MAINTENANCE_LOCK])
             .await;
         result.map(Some)

@@ -28,7 +28,7 @@ pub async fn migrate(
     action: MigrateAction,
 ) -> Result<Vec<MigrationInfo>, String> {
     with_db(config, data_dir, async |db| {
-        migrate::run(&db.client, action).await
+        migrate::run(db.primary(), action).await
     })
     .await
 }

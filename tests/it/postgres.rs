@@ -218,3 +218,53 @@ async fn a_server_restart_loses_no_acknowledged_write() {
         stored.len()
     );
 }
+
+/// The pool is bounded: with the server stuck (a lock the test holds), queries beyond what
+/// the pool admits wait `l2.acquire_timeout` and fail, and the daemon answers without L2
+/// instead of queueing without end.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stuck_server_fills_the_pool_and_later_reads_time_out() {
+    let Some(server) = server() else { return };
+    let url = fresh_database(&server).await;
+    let d = TestDaemon::start_with(&format!(
+        "[github]\nenabled = false\n\n[l2]\nbackend = \"postgres\"\nurl = \"{url}\"\n\
+         pool_size = 1\nacquire_timeout = \"200ms\"\n\n\
+         [daemon]\nframe_timeout = \"1s\"\nlog_level = \"debug\"\nrequest_timeout = \"5s\"\n"
+    ));
+    wait_l2_up(&d).await;
+    let mut locker = sql(&url).await;
+    let lock = locker.transaction().await.unwrap();
+    lock.batch_execute("LOCK TABLE entries IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    // One connection admits 16 queries in flight; 24 readers of keys L1 does not have.
+    let mut clients = Vec::new();
+    for _ in 0..24 {
+        clients.push(d.client().await);
+    }
+    let reads = clients.iter_mut().enumerate().map(|(i, c)| async move {
+        c.request(&Request::Get {
+            key: format!("note:{i}"),
+        })
+        .await
+        .unwrap()
+    });
+    let started = Instant::now();
+    let answers = futures::future::join_all(reads);
+    // Let the waiting ones time out, then free the server.
+    let release = async {
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        lock.rollback().await.unwrap();
+    };
+    let (answers, ()) = tokio::join!(answers, release);
+    assert!(
+        answers.iter().all(|a| *a == Response::Value(None)),
+        "{answers:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        d.log_text().contains("connections are all busy"),
+        "no read waited for the pool in vain:\n{}",
+        d.log_text()
+    );
+}
