@@ -13,6 +13,9 @@ use shadcache::testkit::origin::FakeOrigin;
 
 use crate::harness::TestDaemon;
 
+/// One test at a time on the server: one of them restarts it.
+static SERVER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn server() -> Option<String> {
     match std::env::var("SHADCACHE_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => Some(url),
@@ -78,6 +81,7 @@ async fn wait_l2_up(d: &TestDaemon) {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_daemons_share_one_l2_and_ask_github_once() {
     let Some(server) = server() else { return };
+    let _one_at_a_time = SERVER.lock().await;
     let Some(dir) = fixtures() else { return };
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let url = fresh_database(&server).await;
@@ -151,6 +155,7 @@ async fn two_daemons_share_one_l2_and_ask_github_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_server_restart_loses_no_acknowledged_write() {
     let Some(server) = server() else { return };
+    let _one_at_a_time = SERVER.lock().await;
     let Ok(restart) = std::env::var("SHADCACHE_TEST_POSTGRES_RESTART") else {
         if std::env::var("SHADCACHE_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
             panic!("SHADCACHE_REQUIRE_POSTGRES=1 but SHADCACHE_TEST_POSTGRES_RESTART is not set");
@@ -225,6 +230,7 @@ async fn a_server_restart_loses_no_acknowledged_write() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stuck_server_fills_the_pool_and_later_reads_time_out() {
     let Some(server) = server() else { return };
+    let _one_at_a_time = SERVER.lock().await;
     let url = fresh_database(&server).await;
     let d = TestDaemon::start_with(&format!(
         "[github]\nenabled = false\n\n[l2]\nbackend = \"postgres\"\nurl = \"{url}\"\n\
