@@ -274,3 +274,35 @@ async fn a_stuck_server_fills_the_pool_and_later_reads_time_out() {
         d.log_text()
     );
 }
+
+/// Several writers: a write never replaces a row fetched later than it (say by another
+/// daemon whose fetch finished after this one started).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_older_write_never_replaces_a_newer_row() {
+    let Some(server) = server() else { return };
+    let _one_at_a_time = SERVER.lock().await;
+    let url = fresh_database(&server).await;
+    let d = TestDaemon::start_with(&config(&url, "[github]\nenabled = false\n"));
+    wait_l2_up(&d).await;
+    let db = sql(&url).await;
+    let later = shadcache::tier::unix_ms() as i64 + 3_600_000;
+    db.execute(
+        "INSERT INTO entries (key, kind, value, size, stored_bytes, created_at, fetched_at,
+             last_access) VALUES ('note:shared', 'note', 'newer', 5, 200, $1, $1, $1)",
+        &[&later],
+    )
+    .await
+    .unwrap();
+    let set = Request::Set {
+        key: "note:shared".into(),
+        value: Bytes::from_static(b"older"),
+        ttl: None,
+    };
+    assert_eq!(d.request(set).await, Response::Stored(Ack::Stored));
+    let value: Vec<u8> = db
+        .query_one("SELECT value FROM entries WHERE key = 'note:shared'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(value, b"newer");
+}
