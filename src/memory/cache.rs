@@ -490,3 +490,88 @@ mod tests {
         assert!(c.slots.len() <= 10);
     }
 }
+
+/// Property tests: whatever sequence of operations, the cache never holds more than its
+/// budget, never answers an expired entry, and its byte count matches what it holds.
+#[cfg(test)]
+mod properties {
+    use bytes::Bytes;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert { key: u8, len: u16, ttl: Option<u8> },
+        Get { key: u8 },
+        Remove { key: u8 },
+        Touch { key: u8, ttl: Option<u8> },
+        Sweep,
+        Budget { kib: u8 },
+        Tick { ms: u8 },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (any::<u8>(), 0..4000u16, proptest::option::of(1..50u8))
+                .prop_map(|(key, len, ttl)| Op::Insert { key, len, ttl }),
+            3 => any::<u8>().prop_map(|key| Op::Get { key }),
+            1 => any::<u8>().prop_map(|key| Op::Remove { key }),
+            1 => (any::<u8>(), proptest::option::of(1..50u8))
+                .prop_map(|(key, ttl)| Op::Touch { key, ttl }),
+            1 => Just(Op::Sweep),
+            1 => (8..128u8).prop_map(|kib| Op::Budget { kib }),
+            2 => (0..30u8).prop_map(|ms| Op::Tick { ms }),
+        ]
+    }
+
+    fn key(k: u8) -> Key {
+        Key::parse(&format!("p:{k}")).unwrap()
+    }
+
+    proptest! {
+        // Each case runs up to 300 operations and checks the byte count after each.
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn never_over_budget_and_never_answers_expired(
+            policy in prop_oneof![Just(Policy::Sieve), Just(Policy::Lru)],
+            ops in proptest::collection::vec(op(), 1..300),
+        ) {
+            let mut cache = MemoryCache::new(64 * 1024, policy);
+            let mut now = 1_000u64;
+            for op in ops {
+                match op {
+                    Op::Insert { key: k, len, ttl } => {
+                        let expires = ttl.map(|t| now + u64::from(t));
+                        let entry = Entry::new(Bytes::from(vec![b'v'; len as usize]), now, expires);
+                        let _ = cache.insert(key(k), entry);
+                    }
+                    Op::Get { key: k } => {
+                        if let Some(entry) = cache.get(&key(k), now) {
+                            prop_assert!(!entry.meta.is_expired(now), "answered an expired entry");
+                        }
+                    }
+                    Op::Remove { key: k } => {
+                        cache.remove(&key(k));
+                    }
+                    Op::Touch { key: k, ttl } => {
+                        cache.touch(&key(k), ttl.map(|t| now + u64::from(t)), now);
+                    }
+                    Op::Sweep => {
+                        cache.sweep(now);
+                    }
+                    Op::Budget { kib } => {
+                        cache.set_budget(u64::from(kib) * 1024);
+                    }
+                    Op::Tick { ms } => now += u64::from(ms),
+                }
+                prop_assert!(cache.bytes() <= cache.budget(), "{} over {}", cache.bytes(), cache.budget());
+                let held: u64 = (0..=255u8)
+                    .filter_map(|k| cache.peek(&key(k), 0).map(|m| m.size + cost(&key(k), &Bytes::new())))
+                    .sum();
+                prop_assert_eq!(held, cache.bytes(), "byte count drifted from what is held");
+            }
+        }
+    }
+}

@@ -225,3 +225,101 @@ mod tests {
         assert!(decode::<Request>(&payload).is_err());
     }
 }
+
+/// Property tests: every request and response survives encoding and decoding unchanged, and
+/// arbitrary bytes never panic the decoder.
+#[cfg(test)]
+mod properties {
+    use std::time::Duration;
+
+    use bytes::Bytes;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::protocol::{
+        EntryInfo, ErrorCode, Found, Query, Request, Response, SetEntry, StaleReason, TierName,
+        WireError,
+    };
+
+    fn text() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[a-z0-9:._\\-\\n%/ é]{0,40}").unwrap()
+    }
+
+    fn bytes() -> impl Strategy<Value = Bytes> {
+        proptest::collection::vec(any::<u8>(), 0..300).prop_map(Bytes::from)
+    }
+
+    fn ttl() -> impl Strategy<Value = Option<Duration>> {
+        proptest::option::of((0..u32::MAX as u64).prop_map(Duration::from_millis))
+    }
+
+    fn request() -> impl Strategy<Value = Request> {
+        prop_oneof![
+            Just(Request::Ping),
+            text().prop_map(|key| Request::Get { key }),
+            (text(), bytes(), ttl()).prop_map(|(key, value, ttl)| Request::Set { key, value, ttl }),
+            proptest::collection::vec(text(), 0..5).prop_map(|keys| Request::MGet { keys }),
+            proptest::collection::vec((text(), bytes(), ttl()), 0..4).prop_map(|e| Request::MSet {
+                entries: e
+                    .into_iter()
+                    .map(|(key, value, ttl)| SetEntry { key, value, ttl })
+                    .collect(),
+            }),
+            proptest::option::of(text()).prop_map(|pattern| Request::Keys { pattern }),
+            any::<bool>().prop_map(|shared| Request::Clear { shared }),
+            (proptest::option::of(text()), text(), any::<bool>()).prop_map(
+                |(framework, name, include_components)| Request::Shadcn {
+                    framework,
+                    query: Query::Block {
+                        name,
+                        include_components,
+                    },
+                }
+            ),
+        ]
+    }
+
+    fn response() -> impl Strategy<Value = Response> {
+        let info =
+            (any::<u64>(), ttl(), any::<bool>(), 0..6usize).prop_map(|(n, ttl, stale, why)| {
+                EntryInfo {
+                    size: n,
+                    created_ms: n / 3,
+                    last_access_ms: n / 2,
+                    access_count: n % 1000,
+                    ttl_remaining: ttl,
+                    tier: TierName::Database,
+                    age: Duration::from_millis(n % 100_000),
+                    stale: stale.then_some(StaleReason::ALL[why]),
+                }
+            });
+        prop_oneof![
+            Just(Response::Pong),
+            (bytes(), info).prop_map(|(value, info)| Response::Value(Some(Found { value, info }))),
+            proptest::collection::vec(text(), 0..5).prop_map(Response::Keys),
+            text().prop_map(|m| Response::Error(WireError::new(ErrorCode::RateLimited, m))),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn requests_round_trip(request in request()) {
+            let frame = encode(&request, usize::MAX).unwrap();
+            let back: Request = decode(&frame[4..]).unwrap();
+            prop_assert_eq!(back, request);
+        }
+
+        #[test]
+        fn responses_round_trip(response in response()) {
+            let frame = encode(&response, usize::MAX).unwrap();
+            let back: Response = decode(&frame[4..]).unwrap();
+            prop_assert_eq!(back, response);
+        }
+
+        #[test]
+        fn garbage_never_panics_the_decoder(payload in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode::<Request>(&payload);
+            let _ = decode::<Response>(&payload);
+        }
+    }
+}
