@@ -86,8 +86,13 @@ pub struct RouterState {
     queue: Option<WriteBehindHandle>,
     flights: HashMap<Key, Flight>,
     breaker: Breaker,
+    /// How long a key whose refresh failed waits before the next (`breaker.cooldown`).
+    cooldown: Duration,
     /// No fetch before this (Unix ms): the origin said its quota is spent.
     rate_limited_until_ms: u64,
+    /// Keys whose refresh failed, and until when (Unix ms) none is tried again: a stale copy
+    /// read in a loop must not turn into a loop of upstream calls.
+    refresh_failed: HashMap<Key, u64>,
     counters: RouterStats,
     stale: HashMap<StaleReason, u64>,
     latency: HashMap<TierName, Latency>,
@@ -112,8 +117,10 @@ impl Actor for Router {
             },
             queue: args.queue,
             flights: HashMap::new(),
+            cooldown: args.breaker.cooldown,
             breaker: Breaker::new(args.breaker),
             rate_limited_until_ms: 0,
+            refresh_failed: HashMap::new(),
             counters: RouterStats::default(),
             stale: HashMap::new(),
             latency: HashMap::new(),
@@ -173,6 +180,7 @@ impl Actor for Router {
             ToRouter::Finished(outcome) => state.record(outcome),
             ToRouter::Reconfigure(policy, breaker) => {
                 state.walk.policy = Arc::new(policy);
+                state.cooldown = breaker.cooldown;
                 state.breaker.reconfigure(breaker);
             }
             #[cfg(test)]
@@ -207,11 +215,26 @@ impl RouterState {
                 None => new.push(want),
             }
         }
+        let now = unix_ms();
+        // A refresh that failed lately is not tried again before the cool-down, unless the
+        // rate limit or the open breaker is the better reason to give.
+        let held_back = now < self.rate_limited_until_ms || self.breaker.cooling_down(now);
+        if urgency == Urgency::Background && !held_back {
+            self.refresh_failed.retain(|_, until| *until > now);
+            let before = new.len();
+            new.retain(|want| !self.refresh_failed.contains_key(&want.key));
+            if new.is_empty() && before > 0 {
+                let _ = admission.send(Err(TierError::Unavailable {
+                    tier: "L3 github",
+                    reason: "its last refresh failed; not retried before the cool-down".into(),
+                }));
+                return;
+            }
+        }
         if new.is_empty() {
             let _ = admission.send(Ok(()));
             return;
         }
-        let now = unix_ms();
         let decision = if now < self.rate_limited_until_ms {
             Err(TierError::RateLimited {
                 retry_in: Duration::from_millis(self.rate_limited_until_ms - now),
@@ -297,6 +320,10 @@ impl RouterState {
                 _ => false,
             };
             self.breaker.record(now, failed, fetched.probe);
+            if fetched.urgency == Urgency::Background && matches!(answer, Lookup::Failed(_)) {
+                let until = now + self.cooldown.as_millis() as u64;
+                self.refresh_failed.insert(key.clone(), until);
+            }
             if let Some(Flight::Fetching(waiters)) = self.flights.remove(&key) {
                 for waiter in waiters {
                     let _ = waiter.send(answer.clone());

@@ -55,6 +55,12 @@ impl Breaker {
         self.config = config;
     }
 
+    /// Open and still cooling down: what [`Breaker::admit`] would refuse, asked without
+    /// side effects.
+    pub fn cooling_down(&self, now_ms: u64) -> bool {
+        matches!(self.state, State::Open { until_ms } if now_ms < until_ms)
+    }
+
     /// Whether a fetch may call the origin now. An admitted probe must be followed by
     /// [`Breaker::record`] with `probe: true`.
     pub fn admit(&mut self, now_ms: u64) -> Admission {

@@ -356,3 +356,24 @@ async fn cache_aside_kinds_are_never_fetched() {
         TierName::Github
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_refresh_is_not_retried_on_every_read() {
+    let Some(dir) = fixtures() else { return };
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let d = daemon_for(&origin, "[ttl]\ncomponent = \"1s\"\ntree = \"1s\"\n");
+    fetch_then_expire(&d).await;
+    // An unusable answer is GitHub working (the breaker stays closed), but still a failure.
+    origin.fault(LISTING, Fault::Garbage);
+    let first = found(&d, "component:react:button").await;
+    assert_eq!(first.info.stale, Some(StaleReason::Revalidating));
+    d.wait_for_stats("the refresh failed", |s| s.router.refreshed == 1)
+        .await;
+    let listings = origin.count(LISTING);
+    for _ in 0..20 {
+        let again = found(&d, "component:react:button").await;
+        assert_eq!(again.info.stale, Some(StaleReason::UpstreamFailed));
+    }
+    assert_eq!(origin.count(LISTING), listings, "a retry storm");
+    assert_eq!(d.stats().await.router.breaker.state, BreakerState::Closed);
+}
