@@ -381,13 +381,13 @@ pub fn stats_table(stats: &Stats) -> String {
     let _ = writeln!(out, "restarts:    {}", restarts.join(", "));
     let _ = writeln!(
         out,
-        "\n{:<12} {:<8} {:>9} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10}",
+        "\n{:<20} {:<8} {:>9} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10}",
         "tier", "state", "entries", "bytes", "capacity", "hits", "misses", "evictions", "expired"
     );
     for t in &stats.tiers {
         let _ = writeln!(
             out,
-            "{:<12} {:<8} {:>9} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10}",
+            "{:<20} {:<8} {:>9} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10}",
             t.tier.label(),
             t.state,
             t.entries,

@@ -108,10 +108,7 @@ impl Tier for WriteBehindHandle {
                 entries: q.depth,
                 capacity_bytes: 0,
                 errors: q.failed_flushes,
-                ..TierStats::empty(
-                    TierName::Queue,
-                    format!("up, {}/{} queued", q.depth, q.capacity),
-                )
+                ..TierStats::empty(TierName::Queue, "up")
             })
         }
         .boxed()
