@@ -32,14 +32,7 @@ impl DatabaseHandle {
         &self,
         build: impl FnOnce(ractor::RpcReplyPort<Result<T, TierError>>) -> ToDatabase + Send + 'static,
     ) -> TierFuture<T> {
-        let slot = self.slot.clone();
-        let timeout = self.timeout;
-        async move {
-            slot.call(build, timeout)
-                .await
-                .map_err(|e| e.for_tier(TierName::Database))?
-        }
-        .boxed()
+        self.slot.try_ask(build, self.timeout, TierName::Database)
     }
 
     pub async fn migrate(&self, action: MigrateAction) -> Result<Vec<MigrationInfo>, String> {
@@ -105,14 +98,8 @@ impl Tier for DatabaseHandle {
     }
 
     fn stats(&self) -> TierFuture<TierStats> {
-        let slot = self.slot.clone();
-        let timeout = self.timeout;
-        async move {
-            slot.call(ToDatabase::Stats, timeout)
-                .await
-                .map_err(|e| e.for_tier(TierName::Database))
-        }
-        .boxed()
+        self.slot
+            .ask(ToDatabase::Stats, self.timeout, TierName::Database)
     }
 
     fn ping(&self) -> TierFuture<()> {

@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 use super::framework::Framework;
 use super::http::{Fetched, Http, HttpConfig, Origin};
 use super::plan::{self, FileRef, Plan, Upstream};
-use super::quota::{Headers, Priority, Quota, Refusal};
+use super::quota::{Headers, Priority, Quota};
 use super::tree::RegistryTree;
 use super::values;
 use crate::config::{GithubConfig, TtlConfig};
@@ -135,9 +135,7 @@ impl Actor for GithubTier {
                 };
                 if let Err(refusal) = state.quota.check(priority, unix_ms()) {
                     tracing::debug!(%refusal, "GitHub not asked");
-                    let retry_in = match refusal {
-                        Refusal::RateLimited(wait) | Refusal::Reserve { wait, .. } => wait,
-                    };
+                    let retry_in = refusal.retry_in();
                     let answers = wanted
                         .iter()
                         .map(|(k, _)| match k.as_str() {
@@ -176,10 +174,9 @@ impl Actor for GithubTier {
                 }
                 if let Err(refusal) = state.quota.check(Priority::Interactive, now) {
                     // A stale tree beats none while GitHub cannot be asked.
-                    let retry_in = match refusal {
-                        Refusal::RateLimited(wait) | Refusal::Reserve { wait, .. } => wait,
+                    let refused = TierError::RateLimited {
+                        retry_in: refusal.retry_in(),
                     };
-                    let refused = TierError::RateLimited { retry_in };
                     let answer = match state.trees.get(framework.id) {
                         Some(cached) => Ok(TreeAnswer {
                             tree: cached.tree.clone(),

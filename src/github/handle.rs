@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use futures::FutureExt;
-
 use super::actor::{RATE_LIMIT_KEY, ToGithub};
 use super::plan::Upstream;
 use crate::key::Key;
@@ -40,14 +38,11 @@ impl Origin for GithubHandle {
         wanted: Vec<(Key, Option<Entry>)>,
         urgency: Urgency,
     ) -> TierFuture<Vec<Lookup>> {
-        let slot = self.slot.clone();
-        let timeout = self.timeout;
-        async move {
-            slot.call(|reply| ToGithub::Fetch(wanted, urgency, reply), timeout)
-                .await
-                .map_err(|e| e.for_tier(TierName::Github))?
-        }
-        .boxed()
+        self.slot.try_ask(
+            move |reply| ToGithub::Fetch(wanted, urgency, reply),
+            self.timeout,
+            TierName::Github,
+        )
     }
 
     fn serves(&self, key: &Key) -> bool {
@@ -59,13 +54,7 @@ impl Origin for GithubHandle {
     }
 
     fn stats(&self) -> TierFuture<TierStats> {
-        let slot = self.slot.clone();
-        let timeout = self.timeout;
-        async move {
-            slot.call(ToGithub::Stats, timeout)
-                .await
-                .map_err(|e| e.for_tier(TierName::Github))
-        }
-        .boxed()
+        self.slot
+            .ask(ToGithub::Stats, self.timeout, TierName::Github)
     }
 }

@@ -95,6 +95,15 @@ pub enum Refusal {
     },
 }
 
+impl Refusal {
+    /// How long until GitHub may be asked again.
+    pub fn retry_in(&self) -> Duration {
+        match self {
+            Refusal::RateLimited(wait) | Refusal::Reserve { wait, .. } => *wait,
+        }
+    }
+}
+
 const MIN_BACKOFF: Duration = Duration::from_secs(60);
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 

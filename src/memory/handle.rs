@@ -31,14 +31,7 @@ impl MemoryHandle {
         &self,
         build: impl FnOnce(ractor::RpcReplyPort<T>) -> ToMemory + Send + 'static,
     ) -> TierFuture<T> {
-        let slot = self.slot.clone();
-        let timeout = self.timeout;
-        async move {
-            slot.call(build, timeout)
-                .await
-                .map_err(|e| e.for_tier(TierName::Memory))
-        }
-        .boxed()
+        self.slot.ask(build, self.timeout, TierName::Memory)
     }
 }
 

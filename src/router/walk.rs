@@ -226,18 +226,7 @@ impl Walk {
                 match origin.fetch(wanted, Urgency::Waiting).await {
                     Ok(found) => {
                         for (&i, lookup) in live.iter().zip(found) {
-                            answers[i] = match lookup {
-                                Lookup::Hit(entry) => {
-                                    outcome.answered_by.push(origin.name());
-                                    Answer::Found(Found {
-                                        value: entry.value,
-                                        info: entry.meta.info(origin.name(), now, None),
-                                    })
-                                }
-                                Lookup::Failed(e) => Answer::Failed(e),
-                                Lookup::Absent(why) => Answer::Absent(why),
-                                Lookup::Miss => Answer::Miss,
-                            };
+                            answers[i] = from_origin(origin.name(), lookup, None, now, outcome);
                         }
                     }
                     Err(e) => {
@@ -351,24 +340,7 @@ impl Walk {
                     reason: "restarted while the fetch was in flight".into(),
                 })
             });
-            answers[i] = match lookup {
-                Lookup::Hit(entry) => {
-                    outcome.answered_by.push(TierName::Github);
-                    Answer::Found(Found {
-                        value: entry.value,
-                        info: entry.meta.info(TierName::Github, now, None),
-                    })
-                }
-                Lookup::Absent(why) => Answer::Absent(why),
-                Lookup::Miss => {
-                    outcome.misses += 1;
-                    Answer::Miss
-                }
-                Lookup::Failed(e) => match stale[i].take() {
-                    Some((tier, entry)) => stale_answer(tier, entry, stale_reason(&e), outcome),
-                    None => Answer::Failed(e),
-                },
-            };
+            answers[i] = from_origin(TierName::Github, lookup, stale[i].take(), now, outcome);
         }
         if !any_tier_answered && let Some(e) = last_error {
             for answer in &mut answers {
@@ -526,6 +498,35 @@ impl Answer {
             Answer::Failed(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+/// One key's answer from the origin; a failure falls back to the expired copy, if any
+/// (stale-if-error).
+fn from_origin(
+    origin: TierName,
+    lookup: Lookup,
+    stale: Option<(TierName, Entry)>,
+    now: u64,
+    outcome: &mut Outcome,
+) -> Answer {
+    match lookup {
+        Lookup::Hit(entry) => {
+            outcome.answered_by.push(origin);
+            Answer::Found(Found {
+                value: entry.value,
+                info: entry.meta.info(origin, now, None),
+            })
+        }
+        Lookup::Absent(why) => Answer::Absent(why),
+        Lookup::Miss => {
+            outcome.misses += 1;
+            Answer::Miss
+        }
+        Lookup::Failed(e) => match stale {
+            Some((tier, entry)) => stale_answer(tier, entry, stale_reason(&e), outcome),
+            None => Answer::Failed(e),
+        },
     }
 }
 

@@ -4,9 +4,13 @@
 
 use std::time::Duration;
 
+use futures::FutureExt;
 use ractor::rpc::CallResult;
 use ractor::{ActorRef, RpcReplyPort};
 use tokio::sync::watch;
+
+use crate::protocol::TierName;
+use crate::tier::{TierError, TierFuture};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
@@ -18,14 +22,14 @@ pub enum CallError {
 
 impl CallError {
     /// The same failure as a tier's answer: not running means unavailable.
-    pub fn for_tier(self, tier: crate::protocol::TierName) -> crate::tier::TierError {
+    pub fn for_tier(self, tier: TierName) -> TierError {
         let tier = tier.label();
         match self {
-            CallError::NotRunning(_) => crate::tier::TierError::Unavailable {
+            CallError::NotRunning(_) => TierError::Unavailable {
                 tier,
                 reason: "restarting".into(),
             },
-            CallError::Timeout(_, after) => crate::tier::TierError::Timeout { tier, after },
+            CallError::Timeout(_, after) => TierError::Timeout { tier, after },
         }
     }
 }
@@ -81,5 +85,32 @@ impl<M: Send + 'static> Slot<M> {
             Ok(CallResult::Timeout) => Err(CallError::Timeout(self.name, timeout)),
             Ok(CallResult::SenderError) | Err(_) => Err(CallError::NotRunning(self.name)),
         }
+    }
+
+    /// [`Slot::call`] as a tier's answer: what every tier handle's operations go through.
+    pub fn ask<T: Send + 'static>(
+        &self,
+        build: impl FnOnce(RpcReplyPort<T>) -> M + Send + 'static,
+        timeout: Duration,
+        tier: TierName,
+    ) -> TierFuture<T> {
+        let slot = self.clone();
+        async move {
+            slot.call(build, timeout)
+                .await
+                .map_err(|e| e.for_tier(tier))
+        }
+        .boxed()
+    }
+
+    /// [`Slot::ask`] for an actor whose reply is itself a tier's result.
+    pub fn try_ask<T: Send + 'static>(
+        &self,
+        build: impl FnOnce(RpcReplyPort<Result<T, TierError>>) -> M + Send + 'static,
+        timeout: Duration,
+        tier: TierName,
+    ) -> TierFuture<T> {
+        let answer = self.ask(build, timeout, tier);
+        async move { answer.await? }.boxed()
     }
 }

@@ -40,13 +40,7 @@ impl WriteBehindHandle {
         build: impl FnOnce(RpcReplyPort<T>) -> ToWriteBehind + Send + 'static,
         timeout: Duration,
     ) -> TierFuture<T> {
-        let slot = self.slot.clone();
-        async move {
-            slot.call(build, timeout)
-                .await
-                .map_err(|e| e.for_tier(TierName::Queue))
-        }
-        .boxed()
+        self.slot.ask(build, timeout, TierName::Queue)
     }
 
     pub fn queue_stats(&self) -> TierFuture<WriteBehindStats> {
@@ -70,11 +64,11 @@ impl Tier for WriteBehindHandle {
     }
 
     fn put_many(&self, entries: Vec<(Key, Entry)>) -> TierFuture<()> {
-        let queued = self.ask(
+        self.slot.try_ask(
             |reply| ToWriteBehind::Enqueue(entries, reply),
             self.full_wait + self.timeout,
-        );
-        async move { queued.await? }.boxed()
+            TierName::Queue,
+        )
     }
 
     fn delete_many(&self, keys: Vec<Key>) -> TierFuture<u64> {
