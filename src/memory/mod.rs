@@ -6,5 +6,5 @@ mod handle;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use actor::{MemoryArgs, MemoryTier, ToMemory};
+pub(crate) use actor::{MemoryArgs, MemoryTier, Store, ToMemory};
 pub use handle::MemoryHandle;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use ractor::Actor;
 
-use super::{MemoryArgs, MemoryHandle, MemoryTier};
+use super::{MemoryArgs, MemoryHandle, MemoryTier, Store};
 use crate::glob::Glob;
 use crate::key::Key;
 use crate::supervisor::Slot;
@@ -14,15 +14,17 @@ use crate::tier::{Entry, Lookup, Tier, TierError, unix_ms};
 
 async fn start(budget: u64, sweep: Duration) -> MemoryHandle {
     let (publish, slot) = Slot::new("memory tier");
+    let store = Store::default();
     let args = MemoryArgs {
         budget,
         sweep_interval: sweep,
+        store: store.clone(),
     };
     let (actor, _) = Actor::spawn(None, MemoryTier, args).await.unwrap();
     publish.send_replace(Some(actor));
     // The publisher must outlive the test; leaking it is fine here.
     std::mem::forget(publish);
-    MemoryHandle::new(slot, Duration::from_secs(5))
+    MemoryHandle::new(slot, store, Duration::from_secs(5))
 }
 
 fn key(s: &str) -> Key {

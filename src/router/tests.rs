@@ -12,7 +12,7 @@ use super::{Command, Policy, Router, RouterArgs, RouterHandle, Tiers};
 use crate::config::BreakerConfig;
 use crate::glob::Glob;
 use crate::key::Key;
-use crate::memory::{MemoryArgs, MemoryHandle, MemoryTier};
+use crate::memory::{MemoryArgs, MemoryHandle, MemoryTier, Store};
 use crate::protocol::{Response, TierName, TierStats};
 use crate::supervisor::Slot;
 use crate::tier::{Entry, EntryMeta, Lookup, Tier, TierError, TierFuture, unix_ms};
@@ -90,18 +90,20 @@ impl Tier for FakeTier {
 async fn start(lower: Option<Arc<FakeTier>>) -> RouterHandle {
     let timeout = Duration::from_secs(5);
     let (publish_l1, l1_slot) = Slot::new("memory tier");
+    let store = Store::default();
     let (l1, _) = Actor::spawn(
         None,
         MemoryTier,
         MemoryArgs {
             budget: 1 << 20,
             sweep_interval: Duration::from_secs(60),
+            store: store.clone(),
         },
     )
     .await
     .unwrap();
     publish_l1.send_replace(Some(l1));
-    let mut local: Vec<Arc<dyn Tier>> = vec![Arc::new(MemoryHandle::new(l1_slot, timeout))];
+    let mut local: Vec<Arc<dyn Tier>> = vec![Arc::new(MemoryHandle::new(l1_slot, store, timeout))];
     if let Some(lower) = lower {
         local.push(lower);
     }

@@ -7,13 +7,11 @@ use std::future::Future;
 use std::pin::Pin;
 
 use bytes::BytesMut;
-use futures::future::{BoxFuture, Shared};
+use futures::StreamExt;
 use futures::stream::FuturesOrdered;
-use futures::{FutureExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 use tokio::net::unix::OwnedWriteHalf;
-use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -29,44 +27,62 @@ const READ_BUFFER: usize = 64 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
 
 type Pending = Pin<Box<dyn Future<Output = Response> + Send>>;
-type Done = Shared<BoxFuture<'static, ()>>;
 
 /// Pipelined requests on one connection take effect in the order they were sent: reads run
 /// concurrently with each other, but a write waits for everything sent before it, and
 /// everything sent after a write waits for the write. So a client's `set` then `get` sees
 /// its own write, while a burst of reads still overlaps (a slow miss does not hold up a hit).
+///
+/// It is a barrier in the connection's loop rather than a signal per request: a write is
+/// started only once nothing is in flight, and no frame is taken while a write runs. Reads,
+/// the common case, cost nothing extra.
 #[derive(Default)]
-struct PipelineOrder {
-    last_write: Option<Done>,
-    reads_since_write: Vec<Done>,
+struct Barrier {
+    /// A write taken from the buffer, waiting for the requests before it.
+    held: Option<Request>,
+    /// A write is in flight (and, by the rule above, alone).
+    writing: bool,
 }
 
-impl PipelineOrder {
-    fn schedule(&mut self, request: Request, dispatcher: Dispatcher) -> Pending {
-        let write = dispatch::mutates(&request);
-        let wait_for: Vec<Done> = if write {
-            self.last_write
-                .take()
-                .into_iter()
-                .chain(self.reads_since_write.drain(..))
-                .collect()
-        } else {
-            self.last_write.clone().into_iter().collect()
-        };
-        let (done_tx, done_rx) = oneshot::channel::<()>();
-        let done: Done = done_rx.map(|_| ()).boxed().shared();
-        if write {
-            self.last_write = Some(done);
-        } else {
-            self.reads_since_write.push(done);
-        }
-        Box::pin(async move {
-            futures::future::join_all(wait_for).await;
-            let response = dispatcher.dispatch(request).await;
-            let _ = done_tx.send(());
-            response
-        })
+impl Barrier {
+    fn blocked(&self) -> bool {
+        self.held.is_some() || self.writing
     }
+
+    /// Starts `request` now, or holds it until what is in flight is done.
+    fn admit(
+        &mut self,
+        request: Request,
+        dispatcher: &Dispatcher,
+        pending: &mut FuturesOrdered<Pending>,
+    ) {
+        if !dispatch::mutates(&request) {
+            pending.push_back(run(request, dispatcher));
+        } else if pending.is_empty() {
+            self.writing = true;
+            pending.push_back(run(request, dispatcher));
+        } else {
+            self.held = Some(request);
+        }
+    }
+
+    /// After an answer went out: a finished write lifts the barrier; a held write starts
+    /// once everything before it is done.
+    fn answered(&mut self, dispatcher: &Dispatcher, pending: &mut FuturesOrdered<Pending>) {
+        if !pending.is_empty() {
+            return;
+        }
+        self.writing = false;
+        if let Some(request) = self.held.take() {
+            self.writing = true;
+            pending.push_back(run(request, dispatcher));
+        }
+    }
+}
+
+fn run(request: Request, dispatcher: &Dispatcher) -> Pending {
+    let dispatcher = dispatcher.clone();
+    Box::pin(async move { dispatcher.dispatch(request).await })
 }
 
 /// Sends a refusal in place of the handshake reply, then closes. The client's hello is read
@@ -134,20 +150,20 @@ pub async fn serve(
     let mut partial_since: Option<Instant> = (!buf.is_empty()).then(Instant::now);
 
     let mut pending: FuturesOrdered<Pending> = FuturesOrdered::new();
-    let mut order = PipelineOrder::default();
+    let mut barrier = Barrier::default();
     let mut closing = false;
     loop {
-        while !closing && pending.len() < limits.max_pipeline {
+        while !closing && !barrier.blocked() && pending.len() < limits.max_pipeline {
             match codec::take_frame(&mut buf, limits.max_frame) {
                 Ok(Some(payload)) => {
                     partial_since = (!buf.is_empty()).then(Instant::now);
-                    pending.push_back(match codec::decode::<Request>(&payload) {
-                        Ok(request) => order.schedule(request, dispatcher.clone()),
-                        Err(e) => answer(Response::Error(WireError::new(
+                    match codec::decode::<Request>(&payload) {
+                        Ok(request) => barrier.admit(request, &dispatcher, &mut pending),
+                        Err(e) => pending.push_back(answer(Response::Error(WireError::new(
                             ErrorCode::BadFrame,
                             e.to_string(),
-                        ))),
-                    });
+                        )))),
+                    }
                 }
                 Ok(None) => break,
                 Err(e) => {
@@ -158,10 +174,14 @@ pub async fn serve(
                 }
             }
         }
-        if closing && pending.is_empty() {
+        if closing && pending.is_empty() && barrier.held.is_none() {
             break;
         }
-        let deadline = partial_since.map(|since| since + limits.frame_timeout);
+        // Taking frames waits on our own work: bytes already here get a fresh window then.
+        let taking = !closing && !barrier.blocked() && pending.len() < limits.max_pipeline;
+        let deadline = partial_since
+            .filter(|_| taking)
+            .map(|since| since + limits.frame_timeout);
         buf.reserve(READ_CHUNK);
         tokio::select! {
             biased;
@@ -170,8 +190,12 @@ pub async fn serve(
                     tracing::debug!(error = %e, "client stopped reading; closing");
                     break;
                 }
+                barrier.answered(&dispatcher, &mut pending);
+                if !taking && !buf.is_empty() {
+                    partial_since = Some(Instant::now());
+                }
             }
-            read = read.read_buf(&mut buf), if !closing && pending.len() < limits.max_pipeline => {
+            read = read.read_buf(&mut buf), if taking => {
                 match read {
                     // End of stream; a partial frame left in `buf` was truncated: nobody to tell.
                     Ok(0) | Err(_) => closing = true,
@@ -180,7 +204,7 @@ pub async fn serve(
                     }
                 }
             }
-            _ = sleep_until(deadline), if deadline.is_some() && !closing => {
+            _ = sleep_until(deadline), if deadline.is_some() => {
                 closing = true;
                 let e = CodecError::Timeout(limits.frame_timeout);
                 if let Some(response) = frame_error(&e) {
@@ -286,7 +310,19 @@ async fn send(
         )?,
         Err(e) => return Err(e),
     };
-    tokio::time::timeout(limits.frame_timeout, codec::write_frame(write, &frame))
-        .await
-        .map_err(|_| CodecError::Timeout(limits.frame_timeout))?
+    // Most answers fit the socket's buffer at once: no timer is armed for those.
+    let sent = match write.try_write(&frame) {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
+        Err(e) => return Err(e.into()),
+    };
+    if sent == frame.len() {
+        return Ok(());
+    }
+    tokio::time::timeout(
+        limits.frame_timeout,
+        codec::write_frame(write, &frame[sent..]),
+    )
+    .await
+    .map_err(|_| CodecError::Timeout(limits.frame_timeout))?
 }

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::daemon::DataDirLock;
 use crate::database::{DatabaseArgs, DatabaseTier, ToDatabase};
 use crate::github::{GithubArgs, GithubTier, ToGithub};
-use crate::memory::{MemoryArgs, MemoryTier, ToMemory};
+use crate::memory::{MemoryArgs, MemoryTier, Store, ToMemory};
 use crate::router::{FastPath, Policy, Router, RouterArgs, Tiers, ToRouter};
 use crate::tier::Tier;
 use crate::write_behind::{ToWriteBehind, WriteBehind, WriteBehindArgs, WriteBehindHandle};
@@ -65,6 +65,8 @@ pub struct Supervisor;
 pub struct SupervisorArgs {
     pub config: Config,
     pub memory: Publisher<ToMemory>,
+    /// L1's map, which every MemoryTier the supervisor starts fills anew.
+    pub memory_store: Store,
     pub database: Publisher<ToDatabase>,
     pub github: Publisher<ToGithub>,
     pub data_dir_lock: Arc<Mutex<Option<DataDirLock>>>,
@@ -267,6 +269,7 @@ async fn spawn_child(
             let args = MemoryArgs {
                 budget: config.l1.max_bytes.bytes(),
                 sweep_interval: config.l1.sweep_interval,
+                store: state.args.memory_store.clone(),
             };
             let (actor, _) = Actor::spawn_linked(None, MemoryTier, args, supervisor).await?;
             let id = actor.get_id();

@@ -13,7 +13,7 @@ use crate::config::Strategy;
 use crate::daemon::DataDirLock;
 use crate::database::DatabaseHandle;
 use crate::github::GithubHandle;
-use crate::memory::MemoryHandle;
+use crate::memory::{MemoryHandle, Store};
 use crate::router::{FastPath, RouterHandle, Tiers};
 use crate::tier::{Origin, Tier};
 use crate::write_behind::WriteBehindHandle;
@@ -50,7 +50,8 @@ impl Actors {
         let (github_tx, github_slot) = Slot::new("github tier");
         let (queue_tx, queue_slot) = Slot::new("write-behind queue");
         let (router_tx, router_slot) = Slot::new("router");
-        let memory = MemoryHandle::new(memory_slot, timeout);
+        let memory_store = Store::default();
+        let memory = MemoryHandle::new(memory_slot, memory_store.clone(), timeout);
         let database = config.l2.enabled.then(|| {
             let shared = config.l2.backend == crate::config::L2Backend::Postgres;
             DatabaseHandle::new(database_slot, timeout, shared)
@@ -77,6 +78,7 @@ impl Actors {
         let args = SupervisorArgs {
             config: config.clone(),
             memory: memory_tx,
+            memory_store,
             database: database_tx,
             github: github_tx,
             data_dir_lock: Arc::new(Mutex::new(lock)),
