@@ -575,6 +575,17 @@ impl ReadTask {
         let answer = self.http.get(Origin::Raw, &path, etag.as_deref()).await;
         match report(&self.myself, answer)? {
             Fetched::Body { bytes, etag } => {
+                // The listing named the content by its blob sha: anything else is not it
+                // (a garbled answer, or a branch that moved since the listing).
+                let sha = git_blob_sha(&bytes);
+                if sha != file.sha {
+                    return Err(TierError::BadUpstream(format!(
+                        "{} does not match its blob sha {} (got {sha}, {} bytes)",
+                        file.path,
+                        file.sha,
+                        bytes.len()
+                    )));
+                }
                 let etag: Option<Arc<str>> =
                     etag.map(|etag| format!("{} {etag}", self.token_tag).into());
                 self.downloaded
@@ -585,11 +596,27 @@ impl ReadTask {
             }
             Fetched::NotFound => Ok(Raw::NotFound),
             Fetched::NotModified if etag.is_some() => Ok(Raw::NotModified),
-            Fetched::NotModified | Fetched::RateLimited => Err(TierError::BadUpstream(
+            Fetched::NotModified => Err(TierError::BadUpstream(
                 "304 to a request that had no ETag".into(),
+            )),
+            Fetched::RateLimited => Err(TierError::BadUpstream(
+                "the raw file host answered with a rate limit".into(),
             )),
         }
     }
+}
+
+/// Git's name for a file's content: SHA-1 of `blob <len>\0` and the bytes, in hex.
+fn git_blob_sha(bytes: &[u8]) -> String {
+    use sha1::{Digest, Sha1};
+    let mut hasher = Sha1::new();
+    hasher.update(format!("blob {}\0", bytes.len()).as_bytes());
+    hasher.update(bytes);
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A raw file's bytes and its token-tagged ETag.
@@ -610,6 +637,19 @@ mod tests {
     use super::*;
     use crate::testkit::fixtures;
     use crate::testkit::origin::FakeOrigin;
+
+    #[test]
+    fn git_blob_shas_are_gits() {
+        // `git hash-object` of an empty file and of "hello\n".
+        assert_eq!(
+            git_blob_sha(b""),
+            "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+        );
+        assert_eq!(
+            git_blob_sha(b"hello\n"),
+            "ce013625030ba8dba906f756967f9e9ca394464a"
+        );
+    }
 
     async fn tier(origin: &FakeOrigin, token: &str) -> ActorRef<ToGithub> {
         let config = GithubConfig {

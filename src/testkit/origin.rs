@@ -42,6 +42,8 @@ pub enum Fault {
     Huge(usize),
     /// Wait this long, then answer normally.
     Delay(Duration),
+    /// 304 Not Modified with no ETag, whatever the request asked.
+    NotModifiedWithoutEtag,
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +102,11 @@ impl FakeOrigin {
             }
         }
         Ok(origin)
+    }
+
+    /// Stops listening: from now on every connection is refused.
+    pub fn close(&self) {
+        self.task.abort();
     }
 
     pub fn api_url(&self) -> String {
@@ -293,6 +300,10 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
         Some(Fault::RedirectLoop) => {
             headers.push(("location", path.clone()));
             let _ = respond(&mut stream, 302, &headers, b"").await;
+            return;
+        }
+        Some(Fault::NotModifiedWithoutEtag) => {
+            let _ = respond(&mut stream, 304, &headers, b"").await;
             return;
         }
         Some(Fault::Garbage) => {

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `shadcache` binary on temporary sockets.
 
 mod cli;
+mod faults;
 mod harness;
 mod l2;
 mod l3;
