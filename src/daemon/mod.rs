@@ -57,6 +57,10 @@ pub async fn run(options: DaemonOptions) -> Result<(), DaemonError> {
     } = options;
     let mut config = loaded.config;
     raise_fd_limit();
+    // Everything the daemon creates (the socket, L2's files, whatever PGlite makes inside its
+    // directory) is the user's alone, whatever umask it was started with.
+    // SAFETY: umask has no preconditions; it only sets this process's file-creation mask.
+    unsafe { libc::umask(0o077) };
 
     let lock = match DataDirLock::acquire(&config.data_dir) {
         Ok(lock) => Some(lock),

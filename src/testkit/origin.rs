@@ -44,6 +44,9 @@ pub enum Fault {
     Delay(Duration),
     /// 304 Not Modified with no ETag, whatever the request asked.
     NotModifiedWithoutEtag,
+    /// This status with the request's own head (credentials included) as the body, as a
+    /// careless proxy might answer.
+    Reflect(u16),
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +63,8 @@ struct State {
     counts: HashMap<String, u64>,
     /// API answers sent (304s excluded), for the `x-ratelimit-*` headers.
     api_used: u64,
+    /// Every `Authorization` header value seen.
+    authorizations: std::collections::BTreeSet<String>,
 }
 
 pub struct FakeOrigin {
@@ -102,6 +107,12 @@ impl FakeOrigin {
             }
         }
         Ok(origin)
+    }
+
+    /// Every `Authorization` header value the origin has seen.
+    pub fn authorizations(&self) -> Vec<String> {
+        let state = self.state.lock().unwrap();
+        state.authorizations.iter().cloned().collect()
     }
 
     /// Stops listening: from now on every connection is refused.
@@ -229,16 +240,23 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
         }
     }
     let text = String::from_utf8_lossy(&head);
-    let mut lines = text.split("\r\n");
-    let path = lines
+    let path = text
+        .split("\r\n")
         .next()
         .and_then(|l| l.split(' ').nth(1))
         .unwrap_or("/")
         .to_owned();
-    let if_none_match = lines
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("if-none-match"))
-        .map(|(_, v)| v.trim().to_owned());
+    let header = |name: &str| {
+        text.split("\r\n")
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    let if_none_match = header("if-none-match");
+    if let Some(authorization) = header("authorization") {
+        state.lock().unwrap().authorizations.insert(authorization);
+    }
 
     let (route, fault, api_used) = {
         let mut s = state.lock().unwrap();
@@ -300,6 +318,10 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
         Some(Fault::RedirectLoop) => {
             headers.push(("location", path.clone()));
             let _ = respond(&mut stream, 302, &headers, b"").await;
+            return;
+        }
+        Some(Fault::Reflect(code)) => {
+            let _ = respond(&mut stream, code, &headers, text.as_bytes()).await;
             return;
         }
         Some(Fault::NotModifiedWithoutEtag) => {

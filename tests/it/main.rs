@@ -10,4 +10,5 @@ mod mcp;
 mod postgres;
 mod protocol;
 mod router;
+mod security;
 mod systemd;
