@@ -22,19 +22,19 @@ use crate::protocol::{EntryInfo, Found, Request, Response, SetEntry, TierName};
 pub struct BenchArgs {
     /// Concurrent clients, each on its own connection
     #[arg(long, default_value_t = 1)]
-    clients: usize,
+    pub(super) clients: usize,
     /// Requests per client
     #[arg(long, default_value_t = 10_000)]
-    requests: usize,
+    pub(super) requests: usize,
     /// Distinct keys
     #[arg(long, default_value_t = 1_000)]
-    keys: usize,
+    pub(super) keys: usize,
     /// Bytes per value
     #[arg(long, default_value_t = 2_300)]
-    value_size: usize,
+    pub(super) value_size: usize,
     /// Key popularity: 0 is uniform; 0.8-1.2 is a realistic Zipf skew
     #[arg(long, default_value_t = 0.0)]
-    zipf: f64,
+    pub(super) zipf: f64,
     /// What each request does
     #[arg(long, value_enum, default_value_t = Op::Get)]
     op: Op,
@@ -52,6 +52,30 @@ pub struct BenchArgs {
     /// L2), instead of drawing them at random
     #[arg(long)]
     sequential: bool,
+    /// Soak: mixed load (get, set, mget, mset, delete) from every client for this long
+    /// (e.g. `10m`), sampling the daemon's RSS and open descriptors; any error fails the run
+    #[arg(long, value_parser = humantime::parse_duration)]
+    soak: Option<Duration>,
+    /// How often the soak samples the daemon
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "10s")]
+    sample: Duration,
+    /// Hostile clients: `--requests` gets of one client alone, then again while idle
+    /// connections, slow writers, mid-answer hang-ups and maximum-size frames load the daemon
+    #[arg(long)]
+    hostile: bool,
+    /// With --hostile: idle connections held open
+    #[arg(long, default_value_t = 1_000)]
+    idle: usize,
+    /// With --hostile: clients sending a byte a second
+    #[arg(long, default_value_t = 8)]
+    slow: usize,
+    /// With --hostile: clients hanging up in the middle of a 4 MiB answer, again and again
+    #[arg(long, default_value_t = 8)]
+    hang_ups: usize,
+    /// With --hostile: the size of the frames sent in a loop (the daemon's
+    /// `daemon.max_frame_size`, 16 MiB by default)
+    #[arg(long, default_value_t = 16 << 20)]
+    frame_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -63,13 +87,13 @@ enum Op {
 }
 
 /// Key indices by popularity: uniform, or Zipf with exponent `s` by inverse CDF.
-struct Keys {
+pub(super) struct Keys {
     cdf: Vec<f64>,
     state: u64,
 }
 
 impl Keys {
-    fn new(n: usize, s: f64, seed: u64) -> Keys {
+    pub(super) fn new(n: usize, s: f64, seed: u64) -> Keys {
         let mut cdf = Vec::with_capacity(n);
         let mut total = 0.0;
         for rank in 1..=n {
@@ -89,7 +113,7 @@ impl Keys {
         }
     }
 
-    fn next(&mut self) -> usize {
+    pub(super) fn next(&mut self) -> usize {
         // xorshift: cheap, deterministic, good enough to draw from.
         self.state ^= self.state << 13;
         self.state ^= self.state >> 7;
@@ -117,20 +141,14 @@ fn usage(pid: u32) -> Option<(f64, u64)> {
     Some((cpu, hwm_kib * 1024))
 }
 
-pub async fn run(socket: &Path, args: BenchArgs) -> ExitCode {
-    if args.echo {
-        return echo(args).await;
-    }
-    let timeout = Duration::from_secs(30);
-    let mut setup = match Client::connect(socket, timeout).await {
-        Ok(client) => client,
-        Err(e) => return fail(&e.to_string()),
-    };
-    let pid = match setup.request(&Request::Stats).await {
-        Ok(Response::Stats(stats)) => stats.pid,
-        Ok(other) => return fail(&format!("stats: {other:?}")),
-        Err(e) => return fail(&e.to_string()),
-    };
+/// Connects, and stores the key set unless `--no-fill`; the value every key holds.
+pub(super) async fn connect_and_fill(
+    socket: &Path,
+    args: &BenchArgs,
+) -> Result<(Client, Bytes), ExitCode> {
+    let mut setup = Client::connect(socket, Duration::from_secs(30))
+        .await
+        .map_err(|e| fail(&e.to_string()))?;
     let value = Bytes::from(vec![b'x'; args.value_size]);
     if !args.no_fill {
         for chunk in (0..args.keys).collect::<Vec<_>>().chunks(500) {
@@ -144,11 +162,37 @@ pub async fn run(socket: &Path, args: BenchArgs) -> ExitCode {
                 .collect();
             match setup.request(&Request::MSet { entries }).await {
                 Ok(Response::Stored(_)) => {}
-                Ok(other) => return fail(&format!("setting up the key set: {other:?}")),
-                Err(e) => return fail(&e.to_string()),
+                Ok(other) => return Err(fail(&format!("setting up the key set: {other:?}"))),
+                Err(e) => return Err(fail(&e.to_string())),
             }
         }
     }
+    Ok((setup, value))
+}
+
+pub async fn run(socket: &Path, args: BenchArgs) -> ExitCode {
+    if args.echo {
+        return echo(args).await;
+    }
+    if let Some(duration) = args.soak {
+        return super::stress::soak(socket, &args, duration, args.sample).await;
+    }
+    if args.hostile {
+        let hostile = super::stress::HostileArgs {
+            idle: args.idle,
+            slow: args.slow,
+            hang_ups: args.hang_ups,
+            frame_bytes: args.frame_bytes,
+        };
+        return super::stress::hostile(socket, &args, hostile).await;
+    }
+    let timeout = Duration::from_secs(30);
+    let (setup, value) = match connect_and_fill(socket, &args).await {
+        Ok(ready) => ready,
+        Err(code) => return code,
+    };
+    let pid = setup.daemon.pid;
+    drop(setup);
 
     let before = usage(pid);
     let started = Instant::now();

@@ -3,6 +3,7 @@
 
 mod bench;
 mod commands;
+mod stress;
 pub mod mcp;
 mod warm;
 

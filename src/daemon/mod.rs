@@ -219,7 +219,8 @@ async fn watchdog_loop(router: RouterHandle, period: Duration) {
 }
 
 /// A daemon serving every client of a user needs more than the default 1024 descriptors.
-fn raise_fd_limit() {
+/// Raises the soft limit on open files to the hard limit (at most 65,536).
+pub(crate) fn raise_fd_limit() {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,

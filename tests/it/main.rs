@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `shadcache` binary on temporary sockets.
 
 mod cli;
+mod crash;
 mod faults;
 mod harness;
 mod l2;
@@ -11,4 +12,5 @@ mod postgres;
 mod protocol;
 mod router;
 mod security;
+mod stress;
 mod systemd;
