@@ -366,8 +366,22 @@ pub async fn hostile(socket: &Path, args: &BenchArgs, hostile: HostileArgs) -> E
     ExitCode::SUCCESS
 }
 
-/// One client's gets, one at a time; any error fails it.
+/// One client's gets, one at a time, on a thread and runtime of its own so the hostile
+/// clients of this process do not delay it; any error fails it.
 async fn measure(socket: &Path, args: &BenchArgs) -> Result<Vec<Duration>, ClientError> {
+    let (socket, args) = (socket.to_owned(), args.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        let _ = tx.send(runtime.block_on(measure_here(&socket, &args)));
+    });
+    rx.await.unwrap_or(Err(ClientError::Closed))
+}
+
+async fn measure_here(socket: &Path, args: &BenchArgs) -> Result<Vec<Duration>, ClientError> {
     let mut client = Client::connect(socket, TIMEOUT).await?;
     let mut keys = Keys::new(args.keys, args.zipf, 7);
     let mut latencies = Vec::with_capacity(args.requests);

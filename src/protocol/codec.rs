@@ -57,6 +57,124 @@ pub fn encode<T: Serialize>(value: &T, max: usize) -> Result<Vec<u8>, CodecError
     Ok(frame)
 }
 
+/// Byte strings at least this long are sent from where they are, not copied into the frame.
+pub const SHARE_FROM: usize = 16 * 1024;
+
+/// A frame whose large byte strings are the caller's own buffers, referenced instead of
+/// copied: a 4 MiB value costs the same few syscalls whether or not the client reads it all.
+pub struct Frame {
+    own: Vec<u8>,
+    /// In order: a range of `own`, or a shared buffer.
+    chunks: Vec<Chunk>,
+    len: usize,
+}
+
+enum Chunk {
+    Own(std::ops::Range<usize>),
+    Shared(Bytes),
+}
+
+impl Frame {
+    /// Bytes in the whole frame, length prefix included.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The frame from byte `from` on, as slices for a vectored write.
+    pub fn slices_from(&self, mut from: usize) -> Vec<io::IoSlice<'_>> {
+        let mut slices = Vec::with_capacity(self.chunks.len());
+        for chunk in &self.chunks {
+            let bytes: &[u8] = match chunk {
+                Chunk::Own(range) => &self.own[range.clone()],
+                Chunk::Shared(bytes) => bytes,
+            };
+            if from >= bytes.len() {
+                from -= bytes.len();
+                continue;
+            }
+            slices.push(io::IoSlice::new(&bytes[from..]));
+            from = 0;
+        }
+        slices
+    }
+}
+
+/// Collects the encoding, recognising the `shared` buffers by address when bincode writes
+/// one of them whole.
+struct FrameWriter<'a> {
+    frame: Frame,
+    shared: &'a [Bytes],
+    copied_from: usize,
+}
+
+impl FrameWriter<'_> {
+    fn cut(&mut self) {
+        if self.copied_from < self.frame.own.len() {
+            let range = self.copied_from..self.frame.own.len();
+            self.frame.chunks.push(Chunk::Own(range));
+            self.copied_from = self.frame.own.len();
+        }
+    }
+}
+
+impl bincode::enc::write::Writer for FrameWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), bincode::error::EncodeError> {
+        self.frame.len += bytes.len();
+        if bytes.len() >= SHARE_FROM
+            && let Some(shared) = self
+                .shared
+                .iter()
+                .find(|b| b.as_ptr() == bytes.as_ptr() && b.len() == bytes.len())
+        {
+            self.cut();
+            self.frame.chunks.push(Chunk::Shared(shared.clone()));
+            return Ok(());
+        }
+        self.frame.own.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// [`encode`], with the byte strings of `shared` (when bincode writes one whole and it is at
+/// least [`SHARE_FROM`] long) referenced rather than copied.
+pub fn encode_frame<T: Serialize>(
+    value: &T,
+    shared: &[Bytes],
+    max: usize,
+) -> Result<Frame, CodecError> {
+    let mut size = bincode::enc::write::SizeWriter::default();
+    bincode::serde::encode_into_writer(value, &mut size, config())
+        .map_err(|e| CodecError::Encode(e.to_string()))?;
+    let len = size.bytes_written;
+    if len > max {
+        return Err(CodecError::TooLarge { len, max });
+    }
+    let referenced: usize = shared
+        .iter()
+        .map(Bytes::len)
+        .filter(|n| *n >= SHARE_FROM)
+        .sum();
+    let mut own = Vec::with_capacity(4 + len.saturating_sub(referenced));
+    own.extend_from_slice(&(len as u32).to_be_bytes());
+    let mut writer = FrameWriter {
+        frame: Frame {
+            own,
+            chunks: Vec::new(),
+            len: 4,
+        },
+        shared,
+        copied_from: 0,
+    };
+    bincode::serde::encode_into_writer(value, &mut writer, config())
+        .map_err(|e| CodecError::Encode(e.to_string()))?;
+    writer.cut();
+    Ok(writer.frame)
+}
+
 /// Decodes one payload (without its length prefix); trailing bytes are an error.
 pub fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, CodecError> {
     let (value, used) = bincode::serde::decode_from_slice(payload, config())
@@ -132,6 +250,65 @@ pub async fn write_frame<W: AsyncWrite + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_frame_is_byte_for_byte_the_copied_one() {
+        use crate::protocol::{EntryInfo, Found, TierName};
+        let found = |n: usize| Found {
+            value: Bytes::from(vec![(n % 251) as u8; n]),
+            info: EntryInfo {
+                size: n as u64,
+                created_ms: 1,
+                last_access_ms: 2,
+                access_count: 3,
+                ttl_remaining: None,
+                tier: TierName::Memory,
+                age: Duration::from_millis(5),
+                stale: None,
+            },
+        };
+        let answers = [
+            Response::Value(Some(found(10))),
+            Response::Value(Some(found(SHARE_FROM))),
+            Response::Value(Some(found(1 << 19))),
+            Response::Values(vec![
+                Some(found(100_000)),
+                None,
+                Some(found(3)),
+                Some(found(70_000)),
+            ]),
+        ];
+        for answer in answers {
+            let shared: Vec<Bytes> = match &answer {
+                Response::Value(Some(f)) => vec![f.value.clone()],
+                Response::Values(all) => all.iter().flatten().map(|f| f.value.clone()).collect(),
+                _ => vec![],
+            };
+            let frame = encode_frame(&answer, &shared, MAX).unwrap();
+            let copied = encode(&answer, MAX).unwrap();
+            assert_eq!(frame.len(), copied.len());
+            for from in [0, 1, 4, 5, copied.len() / 2, copied.len() - 1, copied.len()] {
+                let joined: Vec<u8> = frame
+                    .slices_from(from)
+                    .iter()
+                    .flat_map(|s| s.iter().copied())
+                    .collect();
+                assert_eq!(joined, copied[from..], "from {from}");
+            }
+            // Large values are referenced, not copied.
+            let copied_bytes: usize = frame.own.len();
+            let large: usize = shared
+                .iter()
+                .map(Bytes::len)
+                .filter(|n| *n >= SHARE_FROM)
+                .sum();
+            assert_eq!(copied_bytes + large, copied.len());
+        }
+        assert!(matches!(
+            encode_frame(&Response::Value(Some(found(MAX + 1))), &[], MAX),
+            Err(CodecError::TooLarge { .. })
+        ));
+    }
     use crate::protocol::{Request, Response};
     use bytes::Bytes;
 

@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use futures::stream::FuturesOrdered;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
@@ -291,38 +291,59 @@ async fn handshake(
 }
 
 /// Writes one answer. An answer too big for a frame becomes an error the client can act on;
-/// a client that stops reading is cut off after `frame_timeout`.
+/// a client that stops reading is cut off after `frame_timeout`. Large values are written
+/// from where they are (a vectored write), not copied into the frame first.
 async fn send(
     write: &mut OwnedWriteHalf,
     response: &Response,
     limits: &Limits,
 ) -> Result<(), CodecError> {
-    let frame = match codec::encode(response, limits.max_frame) {
+    let frame = match codec::encode_frame(response, &large_values(response), limits.max_frame) {
         Ok(frame) => frame,
-        Err(CodecError::TooLarge { len, max }) => codec::encode(
+        Err(CodecError::TooLarge { len, max }) => codec::encode_frame(
             &Response::Error(WireError::new(
                 ErrorCode::FrameTooLarge,
                 format!(
                     "the answer is {len} bytes, over daemon.max_frame_size ({max}); ask for less at once"
                 ),
             )),
+            &[],
             limits.max_frame,
         )?,
         Err(e) => return Err(e),
     };
     // Most answers fit the socket's buffer at once: no timer is armed for those.
-    let sent = match write.try_write(&frame) {
-        Ok(n) => n,
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,
-        Err(e) => return Err(e.into()),
-    };
+    let mut sent = 0;
+    while sent < frame.len() {
+        match write.try_write_vectored(&frame.slices_from(sent)) {
+            Ok(0) => return Err(CodecError::Io(std::io::ErrorKind::WriteZero.into())),
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
     if sent == frame.len() {
         return Ok(());
     }
-    tokio::time::timeout(
-        limits.frame_timeout,
-        codec::write_frame(write, &frame[sent..]),
-    )
-    .await
-    .map_err(|_| CodecError::Timeout(limits.frame_timeout))?
+    let rest = async {
+        while sent < frame.len() {
+            match write.write_vectored(&frame.slices_from(sent)).await? {
+                0 => return Err(CodecError::Io(std::io::ErrorKind::WriteZero.into())),
+                n => sent += n,
+            }
+        }
+        Ok(())
+    };
+    tokio::time::timeout(limits.frame_timeout, rest)
+        .await
+        .map_err(|_| CodecError::Timeout(limits.frame_timeout))?
+}
+
+/// The values of an answer, to be sent without a copy.
+fn large_values(response: &Response) -> Vec<Bytes> {
+    match response {
+        Response::Value(Some(found)) => vec![found.value.clone()],
+        Response::Values(all) => all.iter().flatten().map(|f| f.value.clone()).collect(),
+        _ => Vec::new(),
+    }
 }
