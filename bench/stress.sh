@@ -31,7 +31,8 @@ trap "exit 130" INT TERM
 printf '[github]\nenabled = false\n\n[l1]\nmax_bytes = "64MiB"\n\n[daemon]\nlog_level = "warn"\nmax_connections = 2048\n' \
     >"$work/config.toml"
 cli() { "$bin" --socket "$work/s.sock" --config "$work/config.toml" "$@"; }
-cli daemon --data-dir "$work/data" 2>>"$work/daemon.log" &
+"$bin" --socket "$work/s.sock" --config "$work/config.toml" daemon --data-dir "$work/data" \
+    2>>"$work/daemon.log" &
 daemon_pid=$!
 # Ready once L2 has opened: a write acknowledged Stored.
 for _ in $(seq 100); do
