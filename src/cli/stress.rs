@@ -203,6 +203,29 @@ pub async fn soak(
             after.fds
         );
     }
+    // Within budget: each tier's bytes against its configured capacity.
+    if let Ok(mut client) = Client::connect(socket, TIMEOUT).await
+        && let Ok(Response::Stats(stats)) = client.request(&Request::Stats).await
+    {
+        let tiers: Vec<String> = stats
+            .tiers
+            .iter()
+            .filter(|t| t.capacity_bytes > 0)
+            .map(|t| {
+                format!(
+                    "{} {:.1} of {:.1} MiB",
+                    t.tier.label(),
+                    t.bytes as f64 / 1048576.0,
+                    t.capacity_bytes as f64 / 1048576.0
+                )
+            })
+            .collect();
+        println!(
+            "budgets: {}; daemon request errors {}",
+            tiers.join(", "),
+            stats.request_errors
+        );
+    }
     match failed {
         Some(reason) => fail(&reason),
         None if errors > 0 => fail(&format!("{errors} requests failed")),
