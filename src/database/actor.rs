@@ -16,7 +16,8 @@ use super::db::Db;
 use super::durability::{self, SyncMode};
 use super::migrate::{self, db_error};
 use super::report::{close, maintenance, stats};
-use crate::config::L2Config;
+use super::space::{self, Access};
+use crate::config::{L2Backend, L2Config};
 use crate::daemon::DataDirLock;
 use crate::glob::Glob;
 use crate::key::Key;
@@ -112,7 +113,7 @@ impl Actor for DatabaseTier {
     ) -> Result<DatabaseState, ActorProcessingErr> {
         // A PostgreSQL server makes its own commits durable; syncing the local data dir
         // would add nothing.
-        if args.config.backend == crate::config::L2Backend::Postgres {
+        if args.config.backend == L2Backend::Postgres {
             args.config.sync = SyncMode::Off;
         }
         let mut timers = vec![
@@ -153,10 +154,11 @@ impl Actor for DatabaseTier {
         for timer in &state.timers {
             timer.abort();
         }
+        let room = space::check(state.disk().as_deref(), Access::Write).is_ok();
         if let Phase::Open(db) = std::mem::replace(&mut state.phase, Phase::Down("stopped".into()))
         {
             let batch = state.access.take();
-            if !batch.is_empty() {
+            if !batch.is_empty() && room {
                 let _ = db.accessed(&batch).await;
             }
             close(db).await;
@@ -179,6 +181,7 @@ impl Actor for DatabaseTier {
             }
             ToDatabase::Opened(..) => {}
             ToDatabase::ConnectionLost(generation, reason) if generation == state.generation => {
+                let reason = space::explain(reason, state.disk().as_deref());
                 tracing::error!(%reason, "L2 connection lost; reopening");
                 state.phase = Phase::Down(format!("connection lost: {reason}"));
                 schedule_reopen(&myself, state);
@@ -218,7 +221,7 @@ impl Actor for DatabaseTier {
             }
             ToDatabase::QueryFailed => state.errors += 1,
             ToDatabase::MaintenanceTick => {
-                if let Some(db) = open_db(state) {
+                if let Ok(db) = usable(state, Access::Write) {
                     let batch = state.access.take();
                     let config = state.args.config.clone();
                     tokio::spawn(async move {
@@ -241,35 +244,38 @@ impl Actor for DatabaseTier {
                     ToDatabase::Migrate(action, reply)
                 });
             }
-            ToDatabase::Maintenance(reply) => match open_db(state) {
-                Some(db) => {
+            ToDatabase::Maintenance(reply) => match usable(state, Access::Write) {
+                Ok(db) => {
                     let batch = state.access.take();
                     let config = state.args.config.clone();
                     tokio::spawn(async move {
                         let _ = reply.send(maintenance(&db, &config, batch).await);
                     });
                 }
-                None => {
-                    let _ = reply.send(Err(unavailable_reason(state).to_string()));
+                Err(e) => {
+                    let _ = reply.send(Err(e.to_string()));
                 }
             },
-            ToDatabase::Migrate(action, reply) => match open_db(state) {
-                Some(db) => {
+            ToDatabase::Migrate(action, reply) => match usable(state, Access::Write) {
+                Ok(db) => {
                     tokio::spawn(async move {
                         let _ = reply.send(migrate::run(db.primary(), action).await);
                     });
                 }
-                None => {
-                    let _ = reply.send(Err(unavailable_reason(state).to_string()));
+                Err(e) => {
+                    let _ = reply.send(Err(e.to_string()));
                 }
             },
             ToDatabase::Stats(reply) => {
                 let counters = (state.hits, state.misses, state.errors);
                 let capacity = state.args.config.max_bytes.bytes();
-                let db = open_db(state);
-                let down = unavailable_reason(state);
+                let (db, down) = match usable(state, Access::Read) {
+                    Ok(db) => (Some(db), unavailable("open")),
+                    Err(e) => (None, e),
+                };
+                let disk = state.disk();
                 tokio::spawn(async move {
-                    let _ = reply.send(stats(db, down, counters, capacity).await);
+                    let _ = reply.send(stats(db, down, counters, capacity, disk).await);
                 });
             }
             ToDatabase::PutMany(entries, reply) => match &mut state.phase {
@@ -281,11 +287,15 @@ impl Actor for DatabaseTier {
                 }),
             },
             ToDatabase::GetMany(keys, reply) => {
-                let Some(db) = open_db(state) else {
-                    let _ = reply.send(Err(unavailable_reason(state)));
-                    return Ok(());
+                let db = match usable(state, Access::Read) {
+                    Ok(db) => db,
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                        return Ok(());
+                    }
                 };
                 let myself = myself.clone();
+                let disk = state.disk();
                 tokio::spawn(async move {
                     let _permit = match db.acquire().await {
                         Ok(permit) => permit,
@@ -314,7 +324,7 @@ impl Actor for DatabaseTier {
                             let _ = myself.send_message(ToDatabase::QueryFailed);
                         }
                     }
-                    let _ = reply.send(result.map_err(|e| unavailable(&db_error(&e))));
+                    let _ = reply.send(result.map_err(|e| failed(&e, disk.as_deref())));
                 });
             }
             ToDatabase::DeleteMany(keys, reply) => {
@@ -322,9 +332,11 @@ impl Actor for DatabaseTier {
                     db.delete_many(&keys).await
                 })
             }
-            ToDatabase::Peek(key, reply) => query(&myself, state, reply, move |db| async move {
-                db.peek(&key).await
-            }),
+            ToDatabase::Peek(key, reply) => {
+                query(&myself, state, Access::Read, reply, move |db| async move {
+                    db.peek(&key).await
+                })
+            }
             ToDatabase::Touch(key, expires, reply) => {
                 write(&myself, state, reply, move |db| async move {
                     db.touch(&key, expires).await
@@ -332,16 +344,18 @@ impl Actor for DatabaseTier {
             }
             ToDatabase::Keys(glob, reply) => {
                 let like = glob.to_like();
-                query(&myself, state, reply, move |db| async move {
+                query(&myself, state, Access::Read, reply, move |db| async move {
                     db.keys(&like).await
                 })
             }
             ToDatabase::Clear(reply) => {
                 write(&myself, state, reply, |db| async move { db.clear().await })
             }
-            ToDatabase::Ping(reply) => query(&myself, state, reply, |db| async move {
-                db.primary().simple_query("SELECT 1").await.map(|_| ())
-            }),
+            ToDatabase::Ping(reply) => {
+                query(&myself, state, Access::Read, reply, |db| async move {
+                    db.primary().simple_query("SELECT 1").await.map(|_| ())
+                })
+            }
             #[cfg(test)]
             ToDatabase::Panic => panic!("injected panic in DatabaseTier"),
         }
@@ -355,6 +369,11 @@ fn busy(after: Duration) -> TierError {
         tier: "L2 database (its connections are all busy)",
         after,
     }
+}
+
+/// A query's error as an answer, with the free space when that is the likely cause.
+fn failed(e: &tokio_postgres::Error, disk: Option<&std::path::Path>) -> TierError {
+    unavailable(&space::explain(db_error(e), disk))
 }
 
 fn unavailable(reason: &str) -> TierError {
@@ -372,6 +391,13 @@ fn unavailable_reason(state: &DatabaseState) -> TierError {
     }
 }
 
+impl DatabaseState {
+    /// The data dir, when the database lives on this machine's disk (not on a server).
+    fn disk(&self) -> Option<PathBuf> {
+        (self.args.config.backend == L2Backend::Pglite).then(|| self.args.data_dir.clone())
+    }
+}
+
 fn open_db(state: &DatabaseState) -> Option<Arc<Db>> {
     match &state.phase {
         Phase::Open(db) => Some(db.clone()),
@@ -379,18 +405,34 @@ fn open_db(state: &DatabaseState) -> Option<Arc<Db>> {
     }
 }
 
+/// The open database, if its disk has room for `access` now (see `space`).
+fn usable(state: &DatabaseState, access: Access) -> Result<Arc<Db>, TierError> {
+    let db = open_db(state).ok_or_else(|| unavailable_reason(state))?;
+    space::check(state.disk().as_deref(), access).map_err(|why| unavailable(&why))?;
+    Ok(db)
+}
+
 /// Runs one query in a task and answers `reply`; a database error is an answer, not a crash.
-fn query<T, F, Fut>(myself: &ActorRef<ToDatabase>, state: &DatabaseState, reply: Reply<T>, run: F)
-where
+fn query<T, F, Fut>(
+    myself: &ActorRef<ToDatabase>,
+    state: &DatabaseState,
+    access: Access,
+    reply: Reply<T>,
+    run: F,
+) where
     T: Send + 'static,
     F: FnOnce(Arc<Db>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, tokio_postgres::Error>> + Send,
 {
-    let Some(db) = open_db(state) else {
-        let _ = reply.send(Err(unavailable_reason(state)));
-        return;
+    let db = match usable(state, access) {
+        Ok(db) => db,
+        Err(e) => {
+            let _ = reply.send(Err(e));
+            return;
+        }
     };
     let myself = myself.clone();
+    let disk = state.disk();
     tokio::spawn(async move {
         let _permit = match db.acquire().await {
             Ok(permit) => permit,
@@ -401,7 +443,7 @@ where
         };
         let result = run(db.clone()).await.map_err(|e| {
             let _ = myself.send_message(ToDatabase::QueryFailed);
-            unavailable(&db_error(&e))
+            failed(&e, disk.as_deref())
         });
         let _ = reply.send(result);
     });
@@ -421,11 +463,11 @@ fn write<T, F, Fut>(
 {
     state.dirty = true;
     if state.args.config.sync != SyncMode::Always {
-        return query(myself, state, reply, run);
+        return query(myself, state, Access::Write, reply, run);
     }
     let dir = state.args.data_dir.clone();
     let (inner_tx, inner_rx) = ractor::concurrency::oneshot();
-    query(myself, state, inner_tx.into(), run);
+    query(myself, state, Access::Write, inner_tx.into(), run);
     tokio::spawn(async move {
         let result = match inner_rx.await {
             Ok(Ok(value)) => durability::sync(dir)
@@ -463,9 +505,16 @@ fn start_open(myself: &ActorRef<ToDatabase>, state: &mut DatabaseState) {
     let config = state.args.config.clone();
     let data_dir = state.args.data_dir.clone();
     let lock = state.args.lock.clone();
+    let disk = state.disk();
     tokio::spawn(async move {
         let started = Instant::now();
-        let result = open(&myself, generation, &config, data_dir, lock).await;
+        // Opening runs crash recovery and migrations: it writes.
+        let result = match space::check(disk.as_deref(), Access::Write) {
+            Ok(()) => open(&myself, generation, &config, data_dir, lock)
+                .await
+                .map_err(|e| space::explain(e, disk.as_deref())),
+            Err(why) => Err(why),
+        };
         match &result {
             Ok(_) => tracing::info!(
                 open_ms = started.elapsed().as_millis() as u64,
@@ -551,7 +600,7 @@ fn flush_access(state: &mut DatabaseState) {
     if state.access.is_empty() {
         return;
     }
-    let Some(db) = open_db(state) else {
+    let Ok(db) = usable(state, Access::Write) else {
         return;
     };
     let batch = state.access.take();

@@ -12,7 +12,9 @@ type PgliteServer = std::convert::Infallible;
 
 pub struct Backend {
     server: Option<PgliteServer>,
-    _socket_dir: tempfile::TempDir,
+    /// Removed only once the server has stopped: stopping wakes its listener by connecting
+    /// to the socket in it.
+    socket_dir: Option<tempfile::TempDir>,
 }
 
 /// Starts the server on `root` (created if missing). Blocking work runs off the tokio workers.
@@ -60,7 +62,7 @@ pub async fn open(
     Ok((
         Backend {
             server: Some(server),
-            _socket_dir: socket_dir,
+            socket_dir: Some(socket_dir),
         },
         config,
     ))
@@ -71,7 +73,8 @@ impl Backend {
     /// server finishes its current connection before it stops.
     pub async fn close(mut self) {
         if let Some(server) = self.server.take() {
-            let _ = tokio::task::spawn_blocking(move || shutdown(server)).await;
+            let socket_dir = self.socket_dir.take();
+            let _ = tokio::task::spawn_blocking(move || shutdown(server, socket_dir)).await;
         }
     }
 }
@@ -79,18 +82,47 @@ impl Backend {
 impl Drop for Backend {
     fn drop(&mut self) {
         // Dropped without `close` (a panic, a failed open): stopping joins a thread, which
-        // must not happen on a tokio worker.
+        // must not happen on a tokio worker. The socket dir goes along (see `socket_dir`):
+        // removed first, it left the server running and the data dir locked for good.
         if let Some(server) = self.server.take() {
-            std::thread::spawn(move || shutdown(server));
+            let socket_dir = self.socket_dir.take();
+            std::thread::spawn(move || shutdown(server, socket_dir));
         }
     }
 }
 
-fn shutdown(server: PgliteServer) {
+fn shutdown(server: PgliteServer, socket_dir: Option<tempfile::TempDir>) {
     #[cfg(feature = "pglite")]
     if let Err(e) = server.shutdown() {
         tracing::warn!(error = %format!("{e:#}"), "embedded database did not stop cleanly");
     }
     #[cfg(not(feature = "pglite"))]
-    match server {}
+    let _ = server;
+    drop(socket_dir);
+}
+
+#[cfg(all(test, feature = "pglite"))]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    /// Regression: a backend dropped without `close` (a failed open) removed its socket dir
+    /// before the server was told to stop, so the server never stopped and kept the data dir
+    /// locked: every reopen then failed with "PGlite root is already in use".
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_backend_dropped_without_close_lets_go_of_its_data_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("pglite");
+        let (backend, _) = super::open(&root, "16MB").await.unwrap();
+        drop(backend);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            match super::open(&root, "16MB").await {
+                Ok((backend, _)) => return backend.close().await,
+                Err(e) if e.contains("already in use") && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(e) => panic!("reopen after a drop: {e}"),
+            }
+        }
+    }
 }

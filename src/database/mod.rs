@@ -9,6 +9,7 @@ mod handle;
 mod migrate;
 pub mod offline;
 mod report;
+mod space;
 #[cfg(test)]
 mod tests;
 

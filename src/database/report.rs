@@ -54,6 +54,7 @@ pub async fn stats(
     down: TierError,
     (hits, misses, errors): (u64, u64, u64),
     capacity: u64,
+    disk: Option<std::path::PathBuf>,
 ) -> TierStats {
     let state = match &db {
         Some(_) => "up".to_owned(),
@@ -79,6 +80,9 @@ pub async fn stats(
                 stats.newest_ms = newest;
             }
             Err(e) => stats.state = format!("up, stats failed: {}", db_error(&e)),
+        }
+        if let Err(why) = super::space::check(disk.as_deref(), super::space::Access::Write) {
+            stats.state = format!("{}, read-only: {why}", stats.state);
         }
     }
     stats
