@@ -6,6 +6,7 @@
 
 mod full_disk;
 mod kill_loop;
+mod load;
 mod sigterm;
 
 use std::time::{Duration, Instant};
