@@ -60,6 +60,15 @@ pub struct WriteBehindState {
     queue: Queue,
     waiting: VecDeque<Waiting>,
     flushing: bool,
+    /// The keys of the batch being flushed.
+    in_flight: Vec<Key>,
+    /// Keys of that batch deleted (or all of it cleared) while it was in flight: a failed
+    /// flush does not put them back.
+    forgotten: Vec<Key>,
+    cleared: bool,
+    /// Deletes and clears that touched the batch in flight, answered once it has landed, so
+    /// that the caller's delete in L2 comes after the flush's write, not before it.
+    after_flush: Vec<(u64, Reply<u64>)>,
     /// After a failed flush, none before this (Unix ms); doubles up to `MAX_RETRY`.
     retry_at_ms: u64,
     retry_delay: Duration,
@@ -89,6 +98,10 @@ impl Actor for WriteBehind {
             durable: args.durable,
             waiting: VecDeque::new(),
             flushing: false,
+            in_flight: Vec::new(),
+            forgotten: Vec::new(),
+            cleared: false,
+            after_flush: Vec::new(),
             retry_at_ms: 0,
             retry_delay: MIN_RETRY,
             drains: Vec::new(),
@@ -137,8 +150,17 @@ impl Actor for WriteBehind {
                 let _ = reply.send(touched.is_some());
             }
             ToWriteBehind::Forget(keys, reply) => {
-                let n = keys.iter().filter(|k| state.queue.remove(k)).count();
-                let _ = reply.send(n as u64);
+                let n = keys.iter().filter(|k| state.queue.remove(k)).count() as u64;
+                let in_flight: Vec<Key> = keys
+                    .into_iter()
+                    .filter(|k| state.in_flight.contains(k))
+                    .collect();
+                if in_flight.is_empty() {
+                    let _ = reply.send(n);
+                } else {
+                    state.forgotten.extend(in_flight);
+                    state.after_flush.push((n, reply));
+                }
             }
             ToWriteBehind::Keys(glob, reply) => {
                 let keys = state
@@ -150,7 +172,13 @@ impl Actor for WriteBehind {
                 let _ = reply.send(keys);
             }
             ToWriteBehind::Clear(reply) => {
-                let _ = reply.send(state.queue.clear());
+                let n = state.queue.clear();
+                if state.flushing {
+                    state.cleared = true;
+                    state.after_flush.push((n, reply));
+                } else {
+                    let _ = reply.send(n);
+                }
             }
             ToWriteBehind::Stats(reply) => {
                 let mut stats = state.stats.clone();
@@ -171,6 +199,7 @@ impl Actor for WriteBehind {
                 took,
             } => {
                 state.flushing = false;
+                state.in_flight.clear();
                 state.flush_latency.record(took);
                 match result {
                     Ok(()) => {
@@ -182,10 +211,22 @@ impl Actor for WriteBehind {
                         state.stats.failed_flushes += 1;
                         tracing::warn!(error = %e, writes = batch.len(), retry_in = ?state.retry_delay,
                             "write-behind flush failed; the writes stay queued");
-                        state.queue.put_back(batch);
+                        let forgotten = std::mem::take(&mut state.forgotten);
+                        let cleared = state.cleared;
+                        state.queue.put_back(
+                            batch
+                                .into_iter()
+                                .filter(|(k, _, _)| !cleared && !forgotten.contains(k))
+                                .collect(),
+                        );
                         state.retry_at_ms = now + state.retry_delay.as_millis() as u64;
                         state.retry_delay = (state.retry_delay * 2).min(MAX_RETRY);
                     }
+                }
+                state.forgotten.clear();
+                state.cleared = false;
+                for (n, reply) in state.after_flush.drain(..) {
+                    let _ = reply.send(n);
                 }
                 state.admit_waiting(now);
             }
@@ -262,6 +303,7 @@ impl WriteBehindState {
         }
         let batch = self.queue.take(self.config.batch as usize);
         self.flushing = true;
+        self.in_flight = batch.iter().map(|(k, _, _)| k.clone()).collect();
         let durable = self.durable.clone();
         let myself = myself.clone();
         tokio::spawn(async move {

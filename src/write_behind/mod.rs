@@ -6,6 +6,8 @@
 mod actor;
 mod handle;
 mod queue;
+#[cfg(test)]
+mod tests;
 
 pub(crate) use actor::{ToWriteBehind, WriteBehind, WriteBehindArgs};
 pub use handle::WriteBehindHandle;
