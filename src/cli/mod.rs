@@ -3,8 +3,8 @@
 
 mod bench;
 mod commands;
-mod stress;
 pub mod mcp;
+mod stress;
 mod warm;
 
 use std::path::PathBuf;
