@@ -172,10 +172,22 @@ async fn a_server_restart_loses_no_acknowledged_write() {
     for d in &daemons {
         wait_l2_up(d).await;
     }
+    // Writes go on past WRITES until each daemon has stored 10 after the restart: how soon
+    // a daemon reconnects depends on how long the server takes to come back (its back-off
+    // is 1 s, then 2 s, ...), which a loaded machine stretches.
     const WRITES: usize = 150;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let mut stored: Vec<(String, String)> = Vec::new();
+    let mut stored_after = [0usize; 2];
     let mut memory_only = 0;
-    for i in 0..WRITES {
+    for i in 0.. {
+        if i >= WRITES && stored_after.iter().all(|n| *n >= 10) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not back on L2 a minute after the restart: {stored_after:?} stored since"
+        );
         if i == WRITES / 3 {
             let status = std::process::Command::new("sh")
                 .args(["-c", &restart])
@@ -192,7 +204,12 @@ async fn a_server_restart_loses_no_acknowledged_write() {
                 ttl: None,
             };
             match d.request(set).await {
-                Response::Stored(Ack::Stored) => stored.push((key, value)),
+                Response::Stored(Ack::Stored) => {
+                    stored.push((key, value));
+                    if i > WRITES / 3 {
+                        stored_after[n] += 1;
+                    }
+                }
                 Response::Stored(Ack::Memory) => memory_only += 1,
                 other => panic!("{key}: {other:?}"),
             }
@@ -215,11 +232,6 @@ async fn a_server_restart_loses_no_acknowledged_write() {
     }
     eprintln!(
         "restart: {} writes acknowledged Stored, all in the server; {memory_only} held in memory only while it was down",
-        stored.len()
-    );
-    assert!(
-        stored.len() > WRITES,
-        "too few writes were stored: {}",
         stored.len()
     );
 }
