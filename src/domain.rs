@@ -42,6 +42,16 @@ pub fn framework_from_flags(name: &str, ui_library: Option<&str>) -> Result<Stri
     }
 }
 
+/// The cache key of a named item (`component:react:button`) from a name a client sent. The
+/// name must be one segment: `a:b` would make `component:react:a:b`, a valid key but a plain
+/// cache entry with no upstream, which any client may have set.
+pub fn item_key(kind: &str, fw: &Framework, name: &str) -> Result<Key, String> {
+    if name.contains(':') {
+        return Err("a name is a single key segment, without `:`".into());
+    }
+    Key::parse(&format!("{kind}:{}:{name}", fw.id)).map_err(|e| e.to_string())
+}
+
 fn error(code: ErrorCode, message: impl Into<String>) -> Response {
     Response::Error(WireError::new(code, message))
 }
@@ -63,7 +73,7 @@ pub async fn answer(
         Err(e) => return invalid(e),
     };
     let key = |kind: &str, name: &str| -> Result<Key, Response> {
-        Key::parse(&format!("{kind}:{}:{name}", fw.id)).map_err(|e| {
+        item_key(kind, fw, name).map_err(|e| {
             error(
                 ErrorCode::InvalidKey,
                 format!("`{name}` cannot be a {kind} name: {e}"),
@@ -178,7 +188,7 @@ fn reshape(
 }
 
 /// Upstream's metadata: name, type and the two dependency lists.
-fn metadata(item: &Value) -> Result<Value, Response> {
+pub(crate) fn metadata(item: &Value) -> Result<Value, Response> {
     Ok(json!({
         "name": item["name"],
         "type": item["type"],
@@ -199,7 +209,7 @@ fn matches_repo(
 
 /// The block listing grouped by category, or one category's blocks. The listing is either
 /// items with categories (from the registry's index) or bare names (from the tree).
-fn blocks_by_category(listing: &Value, category: Option<&str>) -> Value {
+pub(crate) fn blocks_by_category(listing: &Value, category: Option<&str>) -> Value {
     let mut categories: BTreeMap<String, Vec<Value>> = BTreeMap::new();
     let items = listing.as_array().cloned().unwrap_or_default();
     for item in &items {
@@ -267,8 +277,11 @@ pub fn components_used(block: &Value) -> Vec<String> {
                     .chars()
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
                     .collect();
-                if !name.is_empty() {
-                    used.insert(crate::github::framework::kebab(&name));
+                let name = crate::github::framework::kebab(&name);
+                // A name too long for a key names no component. The block answer pairs each
+                // name with the component fetched by its key, so every name must make one.
+                if !name.is_empty() && name.len() <= crate::key::MAX_SEGMENT_LEN {
+                    used.insert(name);
                 }
             }
         }
@@ -321,7 +334,11 @@ fn shape_block(
 
 /// The registry's paths as upstream's nested tree: directories with `children`, files with
 /// their name; paths relative to the repository, narrowed to `path` when given.
-fn structure(fw: &Framework, listing: &Value, path: Option<&str>) -> Result<Value, Response> {
+pub(crate) fn structure(
+    fw: &Framework,
+    listing: &Value,
+    path: Option<&str>,
+) -> Result<Value, Response> {
     let root = path
         .map(|p| p.trim_matches('/').to_owned())
         .unwrap_or_else(|| fw.registry.to_owned());
@@ -352,9 +369,11 @@ fn structure(fw: &Framework, listing: &Value, path: Option<&str>) -> Result<Valu
         for (i, part) in parts.iter().enumerate() {
             at = format!("{at}/{part}");
             let last = i + 1 == parts.len();
-            let children = node["children"]
-                .as_object_mut()
-                .expect("directories have children");
+            // A listing naming one path both as a file and as a directory (only a value some
+            // client stored can) keeps the file; what would go under it is dropped.
+            let Some(children) = node.get_mut("children").and_then(Value::as_object_mut) else {
+                break;
+            };
             node = children.entry(part.to_string()).or_insert_with(|| {
                 if last && !is_dir {
                     json!({ "path": at, "type": "file", "name": part })
@@ -395,6 +414,29 @@ mod tests {
     }
 
     #[test]
+    fn a_name_with_a_colon_is_not_an_item_key() {
+        // Found by the `key` and `frames` fuzz targets: `tt:int` made the 4-segment key
+        // `component:react:tt:int`, a plain entry with no upstream.
+        let react = Framework::find("react").unwrap();
+        for name in ["tt:int", "l:a", "button:"] {
+            let err = item_key("component", react, name).unwrap_err();
+            assert!(err.contains("single key segment"), "{err}");
+        }
+        let key = item_key("component", react, "button").unwrap();
+        assert_eq!(key.as_str(), "component:react:button");
+    }
+
+    #[test]
+    fn a_listing_with_a_file_where_a_directory_goes_is_not_a_panic() {
+        // Found by the `domain_values` fuzz target: `["charts", "charts/c"]` (a value any
+        // client may store under `tree:react`) panicked on "directories have children".
+        let fw = Framework::find("react").unwrap();
+        let tree = structure(fw, &json!(["charts", "charts/c"]), None).unwrap();
+        assert_eq!(tree["children"]["charts"]["type"], "file");
+        assert!(tree["children"]["charts"].get("children").is_none());
+    }
+
+    #[test]
     fn imports_name_the_components_a_block_uses() {
         let block = json!({"name": "login-01", "files": [
             {"path": "page.tsx", "content": "import { LoginForm } from \"@/registry/new-york-v4/blocks/login-01/components/login-form\"\n"},
@@ -402,6 +444,18 @@ mod tests {
             {"path": "+page.svelte", "content": "import * as Field from \"$lib/registry/ui/field/index.js\";"},
         ]});
         assert_eq!(components_used(&block), vec!["button", "card", "field"]);
+    }
+
+    #[test]
+    fn an_import_too_long_for_a_key_is_not_a_component() {
+        // Found by the `domain_values` fuzz target: a 129+ character `/ui/` import was listed,
+        // its key failed and was skipped, and the names after it were paired with the wrong
+        // components' sources.
+        let long = "c-".repeat(70);
+        let block = json!({"files": [{"path": "page.tsx", "content": format!(
+            "import {{ A }} from \"@/ui/{long}\"\nimport {{ B }} from \"@/ui/card\"\n"
+        )}]});
+        assert_eq!(components_used(&block), vec!["card"]);
     }
 
     #[test]

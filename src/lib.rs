@@ -7,6 +7,7 @@ pub mod config;
 pub mod daemon;
 pub mod database;
 pub mod domain;
+pub mod fuzzing;
 pub mod github;
 pub mod glob;
 pub mod key;

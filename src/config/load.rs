@@ -78,8 +78,33 @@ pub fn load(
         (None, Some(var)) if !var.is_empty() => PathBuf::from(var),
         _ => paths::default_config_file(&env).map_err(ConfigError::Paths)?,
     };
-    let (mut table, file_found) = read_file(&file)?;
+    let (table, file_found) = match read_file(&file)? {
+        Some(text) => (parse_file(&file, &text)?, true),
+        None => (Table::new(), false),
+    };
+    merge(file, table, file_found, overrides, &env)
+}
 
+/// What [`load`] makes of a config file at `file` holding `text`, with no flags: the same
+/// checks without touching the disk (the config fuzz target drives this).
+pub fn load_text(
+    file: &Path,
+    text: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Loaded, ConfigError> {
+    let env: HashMap<String, String> = env.into_iter().collect();
+    let table = parse_file(file, text)?;
+    merge(file.to_owned(), table, true, &Overrides::default(), &env)
+}
+
+/// The file's table with the environment and flags applied, validated.
+fn merge(
+    file: PathBuf,
+    mut table: Table,
+    file_found: bool,
+    overrides: &Overrides,
+    env: &HashMap<String, String>,
+) -> Result<Loaded, ConfigError> {
     let mut sources = BTreeMap::new();
     for (key, value) in &table {
         match value {
@@ -94,8 +119,8 @@ pub fn load(
         }
     }
 
-    apply_env(&mut table, &env, &mut sources)?;
-    apply_token(&mut table, &env, &mut sources);
+    apply_env(&mut table, env, &mut sources)?;
+    apply_token(&mut table, env, &mut sources);
 
     let mut flags = |key: &str, value: &Option<PathBuf>| {
         if let Some(path) = value {
@@ -113,11 +138,11 @@ pub fn load(
     let config = Config {
         socket: match merged.socket {
             Some(path) => path,
-            None => paths::default_socket(&env),
+            None => paths::default_socket(env),
         },
         data_dir: match merged.data_dir {
             Some(path) => path,
-            None => paths::default_data_dir(&env).map_err(ConfigError::Paths)?,
+            None => paths::default_data_dir(env).map_err(ConfigError::Paths)?,
         },
         daemon: merged.daemon,
         l1: merged.l1,
@@ -140,19 +165,21 @@ pub fn load(
     })
 }
 
-/// Reads and checks the file on its own first, so its errors carry a line number and the
-/// offending key; then returns it as a table for the other layers to merge into.
-fn read_file(path: &Path) -> Result<(Table, bool), ConfigError> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Table::new(), false)),
-        Err(source) => {
-            return Err(ConfigError::Read {
-                path: path.to_owned(),
-                source,
-            });
-        }
-    };
+/// The file's text; `None` when there is no file (defaults apply).
+fn read_file(path: &Path) -> Result<Option<String>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// Checks the file on its own first, so its errors carry a line number and the offending
+/// key; then returns it as a table for the other layers to merge into.
+fn parse_file(path: &Path, text: &str) -> Result<Table, ConfigError> {
     let parse_error = |e: toml::de::Error| {
         let line = e
             .span()
@@ -164,9 +191,8 @@ fn read_file(path: &Path) -> Result<(Table, bool), ConfigError> {
             message: e.message().to_owned(),
         }
     };
-    toml::from_str::<FileConfig>(&text).map_err(parse_error)?;
-    let table = toml::from_str::<Table>(&text).map_err(parse_error)?;
-    Ok((table, true))
+    toml::from_str::<FileConfig>(text).map_err(parse_error)?;
+    toml::from_str::<Table>(text).map_err(parse_error)
 }
 
 /// `SHADCACHE_<SECTION>_<KEY>` for every key of every section. Variables whose section is not

@@ -6,7 +6,7 @@ mod paths;
 mod show;
 mod size;
 
-pub use load::{ConfigError, Loaded, Overrides, Source, load};
+pub use load::{ConfigError, Loaded, Overrides, Source, load, load_text};
 pub use model::{
     BreakerConfig, Config, DaemonConfig, FileConfig, GithubConfig, L1Config, L2Backend, L2Config,
     MAX_FRAME_CEILING, Secret, Strategy, StrategyConfig, TtlConfig, WriteBehindConfig,

@@ -344,12 +344,8 @@ async fn fetch_tree(
         Fetched::Body { bytes, etag } => (bytes, etag),
         Fetched::RateLimited => unreachable!("reported as an error"),
     };
-    let entries: Vec<serde_json::Value> = serde_json::from_slice(&body)
-        .map_err(|e| TierError::BadUpstream(format!("directory listing is not JSON: {e}")))?;
-    let sha = entries
-        .iter()
-        .find(|e| e["name"] == dir && e["type"] == "dir")
-        .and_then(|e| e["sha"].as_str())
+    let sha = super::tree::dir_sha(&body, dir)
+        .map_err(|e| TierError::BadUpstream(format!("directory listing is not JSON: {e}")))?
         .ok_or_else(|| unavailable(&format!("{} is missing upstream", framework.registry)))?;
     if let Some(previous) = previous.filter(|p| p.tree.sha == sha) {
         return Ok(CachedTree {

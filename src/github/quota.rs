@@ -33,7 +33,8 @@ impl Headers {
         } else if self.remaining == Some(0)
             && let Some(reset) = self.reset
         {
-            Duration::from_millis((reset * 1000).saturating_sub(now_ms)).max(Duration::from_secs(1))
+            Duration::from_millis(reset.saturating_mul(1000).saturating_sub(now_ms))
+                .max(Duration::from_secs(1))
         } else {
             MIN_BACKOFF
         }
@@ -153,7 +154,8 @@ impl Quota {
             self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
             wait
         };
-        let until = now_ms + wait.as_millis() as u64;
+        // Header values are any u64: saturate rather than overflow (or wrap to "not blocked").
+        let until = now_ms.saturating_add(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
         self.state.blocked_until_ms =
             Some(self.state.blocked_until_ms.map_or(until, |b| b.max(until)));
         wait
@@ -175,7 +177,7 @@ impl Quota {
             && let Some(remaining) = self.state.remaining
             && remaining <= self.reserve
         {
-            let reset_ms = self.state.reset_unix.unwrap_or(0) * 1000;
+            let reset_ms = self.state.reset_unix.unwrap_or(0).saturating_mul(1000);
             if reset_ms > now_ms {
                 return Err(Refusal::Reserve {
                     remaining,
@@ -270,6 +272,26 @@ mod tests {
             Duration::from_secs(60)
         );
         assert_eq!(q.state().rate_limited_answers, 3);
+    }
+
+    #[test]
+    fn huge_header_values_saturate_instead_of_overflowing() {
+        // Found by the `quota` fuzz target: `retry-after: 18446744055009550` overflowed
+        // `now + wait` (a panic in debug builds; in release it wrapped to a time in the past,
+        // so the origin was not blocked at all). `x-ratelimit-reset` overflowed `* 1000`.
+        let mut q = Quota::new(10);
+        let h = headers(&[("retry-after", "18446744055009550")]);
+        let wait = q.rate_limited(&h, NOW);
+        assert_eq!(wait, Duration::from_secs(18_446_744_055_009_550));
+        assert!(q.check(Priority::Interactive, NOW + 3_600_000).is_err());
+        let h = headers(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "18446744073709551"),
+        ]);
+        let mut q = Quota::new(10);
+        assert!(h.wait_hint(NOW) > Duration::from_secs(3600));
+        q.rate_limited(&h, NOW);
+        assert!(q.check(Priority::Background, u64::MAX).is_ok());
     }
 
     #[test]

@@ -237,21 +237,86 @@ impl Parser<'_> {
         while let Some(&c) = self.text.get(self.at) {
             self.at += 1;
             match c {
-                b'\\' => {
-                    if let Some(&escaped) = self.text.get(self.at) {
-                        out.push(match escaped {
-                            b'n' => b'\n',
-                            b't' => b'\t',
-                            other => other,
-                        });
-                        self.at += 1;
-                    }
-                }
+                b'\\' => self.escape(&mut out),
                 c if c == quote => return Ok(String::from_utf8_lossy(&out).into_owned()),
                 c => out.push(c),
             }
         }
         Err(self.error("unterminated string"))
+    }
+
+    /// The character after a `\` in a string, as JavaScript reads it. Unknown escapes stand
+    /// for the character itself; a malformed `\x` or `\u` keeps its letter.
+    fn escape(&mut self, out: &mut Vec<u8>) {
+        let Some(&escaped) = self.text.get(self.at) else {
+            return;
+        };
+        self.at += 1;
+        let c = match escaped {
+            b'n' => '\n',
+            b't' => '\t',
+            b'r' => '\r',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'v' => '\u{b}',
+            b'0' => '\0',
+            // A line continuation: the newline is not part of the string.
+            b'\n' => return,
+            b'x' => self.hex(2).and_then(char::from_u32).unwrap_or('x'),
+            b'u' => self.unicode().unwrap_or('u'),
+            other => {
+                out.push(other);
+                return;
+            }
+        };
+        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+    }
+
+    /// `XXXX`, a surrogate pair `XXXX\uXXXX`, or `{X…}`, after a `\u`.
+    fn unicode(&mut self) -> Option<char> {
+        if self.text.get(self.at) == Some(&b'{') {
+            let start = self.at;
+            self.at += 1;
+            let digits = self.text[self.at..].iter().position(|b| *b == b'}');
+            let code = digits
+                .filter(|n| (1..=6).contains(n))
+                .and_then(|n| self.hex(n))
+                .filter(|_| self.text.get(self.at) == Some(&b'}'));
+            let Some(code) = code else {
+                self.at = start;
+                return None;
+            };
+            self.at += 1;
+            return Some(char::from_u32(code).unwrap_or(char::REPLACEMENT_CHARACTER));
+        }
+        let high = self.hex(4)?;
+        if !(0xd800..0xdc00).contains(&high) {
+            return Some(char::from_u32(high).unwrap_or(char::REPLACEMENT_CHARACTER));
+        }
+        let rest = &self.text[self.at..];
+        if rest.starts_with(b"\\u") {
+            self.at += 2;
+            match self.hex(4) {
+                Some(low @ 0xdc00..0xe000) => {
+                    let code = 0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00);
+                    return char::from_u32(code);
+                }
+                Some(_) => self.at -= 6,
+                None => self.at -= 2,
+            }
+        }
+        Some(char::REPLACEMENT_CHARACTER)
+    }
+
+    /// Exactly `n` hex digits, consumed only when they are all there.
+    fn hex(&mut self, n: usize) -> Option<u32> {
+        let digits = self.text.get(self.at..self.at + n)?;
+        let text = std::str::from_utf8(digits).ok()?;
+        if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        self.at += n;
+        u32::from_str_radix(text, 16).ok()
     }
 
     fn number(&mut self) -> Literal {
@@ -363,6 +428,25 @@ export const ui: Registry["items"] = [
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn string_escapes_read_as_javascript_reads_them() {
+        // Found by the `registry_file` fuzz target: a name holding a NUL, written back as JSON
+        // (`"\u0000"`), read as `u0000`. Only `\n` and `\t` were understood.
+        let items = parse_items("= [{name:\"\0\"}]").unwrap();
+        let json = serde_json::to_string(&items).unwrap();
+        assert_eq!(parse_items(&format!("x = {json}")).unwrap(), items);
+        let items = parse_items(
+            r#"x = [{ name: "\u0000\x41\r\b\f\v\0\u{1F600}\uD83D\uDE00\uD83D\u00e9\q\u12\x4", type: 'a\
+b' }]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            items[0].name,
+            "\0A\r\u{8}\u{c}\u{b}\0\u{1F600}\u{1F600}\u{FFFD}\u{e9}qu12x4"
+        );
+        assert_eq!(items[0].kind, "ab");
     }
 
     #[test]

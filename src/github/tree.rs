@@ -151,6 +151,24 @@ impl RegistryTree {
     }
 }
 
+/// The sha of directory `dir` in a contents listing of its parent (a JSON array of entries):
+/// how a registry's tree is found without listing it. `Ok(None)` when it is not there, or
+/// when its sha is not an object id: the sha goes into an API path (`/git/trees/{sha}`).
+pub fn dir_sha(listing: &[u8], dir: &str) -> Result<Option<String>, serde_json::Error> {
+    let entries: Vec<serde_json::Value> = serde_json::from_slice(listing)?;
+    Ok(entries
+        .iter()
+        .find(|e| e["name"] == dir && e["type"] == "dir")
+        .and_then(|e| e["sha"].as_str())
+        .filter(|sha| is_object_id(sha))
+        .map(str::to_owned))
+}
+
+/// A git object id in hex: 40 digits (SHA-1) or 64 (SHA-256 repositories).
+pub fn is_object_id(sha: &str) -> bool {
+    matches!(sha.len(), 40 | 64) && sha.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// The closest candidate to a misspelt name, if one is close enough to be a likely typo.
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
@@ -245,6 +263,26 @@ mod tests {
             TreeError::Truncated
         );
         assert!(RegistryTree::parse(react, br#"{"sha":"x","tree":[{"path":1}]}"#).is_err());
+    }
+
+    #[test]
+    fn a_directory_sha_that_is_not_an_object_id_is_refused() {
+        // Found by the `contents` fuzz target: an empty (or any) string was taken as the sha
+        // and put into the `/git/trees/{sha}` path unchecked.
+        let sha = "caca6af200dbc6cd12edcea4b6c0668c496cafa5";
+        let listing = |sha: &str| format!(r#"[{{"name":"base","sha":"{sha}","type":"dir"}}]"#);
+        for bad in ["", "../../../user", "caca6af2?recursive=0", &sha[..39]] {
+            assert_eq!(
+                dir_sha(listing(bad).as_bytes(), "base").unwrap(),
+                None,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            dir_sha(listing(sha).as_bytes(), "base").unwrap().as_deref(),
+            Some(sha)
+        );
+        assert!(dir_sha(b"{}", "base").is_err());
     }
 
     #[test]

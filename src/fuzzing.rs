@@ -1,0 +1,803 @@
+//! Entry points for the fuzz targets in `fuzz/` (cargo-fuzz), one per parser that reads bytes
+//! from outside the daemon: client frames, keys, the config file and environment, and what
+//! GitHub serves. Each feeds its input through the parser the way the daemon does and asserts
+//! what must hold of any input it accepts, so a failed property is a crash libFuzzer keeps.
+//!
+//! The tests below replay the committed seed corpus and kept regressions on stable `cargo
+//! test`, so every input that ever mattered is checked on each run, without nightly.
+
+use std::path::Path;
+
+use bytes::{Bytes, BytesMut};
+
+use crate::config;
+use crate::domain;
+use crate::github::framework::{FRAMEWORKS, Framework};
+use crate::github::plan::{self, Plan, Upstream};
+use crate::github::quota::{Headers, Priority, Quota, QuotaState};
+use crate::github::{registry_file, tree, values};
+use crate::key::{Key, MAX_KEY_LEN, MAX_SEGMENT_LEN};
+use crate::protocol::codec;
+use crate::protocol::{Hello, Query, Request};
+
+/// A frame limit small enough that a fuzzed length is often over it.
+const MAX_FRAME: usize = 1 << 20;
+
+/// A byte stream from a client: the first byte sets how it arrives in pieces, the rest is what
+/// it sends. Frames are cut as the connection cuts them, then decoded as requests.
+pub fn frames(data: &[u8]) {
+    let Some((&piece, stream)) = data.split_first() else {
+        return;
+    };
+    let whole = cut(stream, stream.len().max(1));
+    let pieces = cut(stream, usize::from(piece % 64) + 1);
+    assert_eq!(whole, pieces, "frames depend on how the bytes arrived");
+    for payload in &whole.0 {
+        if let Ok(request) = codec::decode::<Request>(payload) {
+            round_trips(&request);
+            dispatch(request);
+        }
+    }
+}
+
+/// The frames cut from `stream` fed `piece` bytes at a time, and how it ended: the bytes left
+/// over, or the error that closes the connection.
+fn cut(stream: &[u8], piece: usize) -> (Vec<Bytes>, Result<usize, String>) {
+    let mut buf = BytesMut::new();
+    let mut frames = Vec::new();
+    for chunk in stream.chunks(piece) {
+        buf.extend_from_slice(chunk);
+        loop {
+            match codec::take_frame(&mut buf, MAX_FRAME) {
+                Ok(Some(payload)) => {
+                    assert!(payload.len() <= MAX_FRAME);
+                    frames.push(payload);
+                }
+                Ok(None) => break,
+                Err(e) => return (frames, Err(e.to_string())),
+            }
+        }
+    }
+    (frames, Ok(buf.len()))
+}
+
+/// A decoded message encodes, decodes to itself, and encodes to the same bytes again.
+fn round_trips<T>(value: &T)
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let frame = codec::encode(value, usize::MAX).expect("a decoded message encodes");
+    let back: T = codec::decode(&frame[4..]).expect("an encoded message decodes");
+    assert_eq!(&back, value);
+    assert_eq!(codec::encode(&back, usize::MAX).unwrap(), frame);
+}
+
+/// What the dispatcher does with a request before any actor sees it.
+fn dispatch(request: Request) {
+    match request {
+        Request::Shadcn { framework, query } => {
+            let Ok(fw) = domain::framework(framework.as_deref().unwrap_or("react")) else {
+                return;
+            };
+            let (kind, name) = match &query {
+                Query::Component { name } => ("component", name),
+                Query::Demo { name } => ("demo", name),
+                Query::Metadata { name } => ("metadata", name),
+                Query::Block { name, .. } => ("block", name),
+                _ => return,
+            };
+            item_key(kind, fw, name);
+        }
+        Request::Migrate(_) | Request::Maintenance => {}
+        request => {
+            let _ = crate::server::command(request);
+        }
+    }
+}
+
+/// The first frame of a connection, the handshake.
+pub fn hello(data: &[u8]) {
+    if let Ok(hello) = codec::decode::<Hello>(data) {
+        round_trips(&hello);
+    }
+}
+
+/// A key as a client sends it; with a NUL, `framework\0name` for a domain request's name.
+pub fn key(data: &[u8]) {
+    let Ok(raw) = std::str::from_utf8(data) else {
+        return;
+    };
+    let expected = follows_grammar(raw);
+    match Key::parse(raw) {
+        Ok(key) => {
+            assert!(expected, "{raw:?} accepted against the grammar");
+            assert_eq!(key.as_str(), raw);
+            assert_eq!(key.to_string(), raw);
+            assert_eq!(Some(key.kind()), raw.split(':').next());
+            let json = serde_json::to_string(&key).unwrap();
+            assert_eq!(serde_json::from_str::<Key>(&json).unwrap(), key);
+        }
+        Err(e) => {
+            assert!(!expected, "{raw:?} refused: {e}");
+            // Errors go to logs and back to clients: bounded, and no control characters.
+            let text = e.to_string();
+            assert!(text.len() <= MAX_KEY_LEN + 300, "{} bytes", text.len());
+            assert!(!text.chars().any(char::is_control), "{text:?}");
+        }
+    }
+    if let Some((framework, name)) = raw.split_once('\0')
+        && let Ok(fw) = domain::framework(framework)
+    {
+        for kind in ["component", "demo", "metadata", "block"] {
+            item_key(kind, fw, name);
+        }
+    }
+}
+
+/// DESIGN.md's key grammar, written out again independently of `key.rs`.
+fn follows_grammar(raw: &str) -> bool {
+    let segments: Vec<&str> = raw.split(':').collect();
+    raw.len() <= MAX_KEY_LEN
+        && (2..=4).contains(&segments.len())
+        && segments.iter().all(|s| {
+            (1..=MAX_SEGMENT_LEN).contains(&s.len())
+                && *s != "."
+                && *s != ".."
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        })
+}
+
+/// A name from a client makes the key of exactly that item, or none: never another kind's
+/// key, a key with more segments, or a key with no upstream.
+fn item_key(kind: &str, fw: &'static Framework, name: &str) {
+    let Ok(key) = domain::item_key(kind, fw, name) else {
+        return;
+    };
+    let segments: Vec<&str> = key.segments().collect();
+    assert_eq!(segments, [kind, fw.id, name], "{key}");
+    let name = name.to_owned();
+    let expected = match kind {
+        "component" => Upstream::Component(fw, name),
+        "demo" => Upstream::Demo(fw, name),
+        "metadata" => Upstream::Metadata(fw, name),
+        _ => Upstream::Block(fw, name),
+    };
+    assert_eq!(Upstream::from_key(&key), Ok(Some(expected)));
+}
+
+/// The config file's text, then optionally a NUL and `NAME=value` lines of environment.
+pub fn config(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let (file_text, env_text) = text.split_once('\0').unwrap_or((text, ""));
+    let home = || ("HOME".to_owned(), "/home/fuzz".to_owned());
+    let mut env = vec![home()];
+    env.extend(
+        env_text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    let file = Path::new("/fuzz/config.toml");
+    let loaded = match config::load_text(file, file_text, env) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            let _ = e.to_string();
+            return;
+        }
+    };
+    let shown = config::render(&loaded);
+    if loaded.config.github.token().is_some() {
+        let token = shown.lines().find(|l| l.starts_with("token = ")).unwrap();
+        assert!(token.starts_with("token = \"<redacted>\""), "{token}");
+    }
+    // The effective config, written back as a file, loads to the same config.
+    let written = toml::to_string(&loaded.config).expect("a loaded config serialises");
+    let again =
+        config::load_text(file, &written, [home()]).unwrap_or_else(|e| panic!("{e}\n{written}"));
+    assert_eq!(again.config, loaded.config, "{written}");
+}
+
+fn pick(selector: u8) -> &'static Framework {
+    &FRAMEWORKS[usize::from(selector) % FRAMEWORKS.len()]
+}
+
+/// A recursive git-trees listing of a registry; the first byte picks the framework.
+pub fn tree(data: &[u8]) {
+    let Some((&selector, json)) = data.split_first() else {
+        return;
+    };
+    let fw = pick(selector);
+    let Ok(tree) = tree::RegistryTree::parse(fw, json) else {
+        return;
+    };
+    // Every name the listing offers is served by the plan for its key.
+    for (names, template, kind) in [
+        (tree.components(), fw.component, "component"),
+        (tree.demos(), fw.demo, "demo"),
+    ] {
+        for name in names {
+            let Ok(key) = domain::item_key(kind, fw, &name) else {
+                continue;
+            };
+            let upstream = Upstream::from_key(&key).unwrap().unwrap();
+            match plan::plan(&upstream, &tree) {
+                Plan::File(file) => {
+                    assert!(tree.blob(&file.path).is_some(), "{key}: {}", file.path);
+                    assert_eq!(fw.name_of(template, &file.path), Some(name));
+                }
+                other => panic!("{key} is listed but planned as {other:?}"),
+            }
+        }
+    }
+    for name in tree.blocks() {
+        let Ok(key) = domain::item_key("block", fw, &name) else {
+            continue;
+        };
+        let upstream = Upstream::from_key(&key).unwrap().unwrap();
+        if let Plan::Files { files, .. } = plan::plan(&upstream, &tree) {
+            let root = format!("{}/{name}/", fw.path(fw.blocks));
+            for (relative, file) in files {
+                assert_eq!(file.path, format!("{root}{relative}"));
+                assert!(tree.blob(&file.path).is_some());
+            }
+        }
+    }
+    for entry in tree.structure() {
+        if !entry.ends_with('/') {
+            let path = format!("{}/{entry}", fw.registry);
+            assert!(tree.blob(&path).is_some(), "{entry}");
+        }
+    }
+    for upstream in [
+        Upstream::ListComponents(fw),
+        Upstream::ListBlocks(fw),
+        Upstream::Tree(fw),
+    ] {
+        let value = values::from_tree(&upstream, &tree);
+        serde_json::from_slice::<Vec<String>>(&value).expect("a listing is a JSON array");
+    }
+}
+
+/// A contents listing of the registry's parent directory, which names the registry tree's
+/// sha; the first byte picks the framework.
+pub fn contents(data: &[u8]) {
+    let Some((&selector, json)) = data.split_first() else {
+        return;
+    };
+    let fw = pick(selector);
+    let dir = fw.registry.rsplit_once('/').map_or(fw.registry, |(_, d)| d);
+    if let Ok(Some(sha)) = tree::dir_sha(json, dir) {
+        // It becomes part of an API path: `/git/trees/{sha}`.
+        assert!(tree::is_object_id(&sha), "{sha:?}");
+    }
+}
+
+/// A registry index file (`ui/_registry.ts`).
+pub fn registry_file(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(items) = registry_file::parse_items(text) else {
+        return;
+    };
+    // JSON is inside the literal subset the parser reads: the items written as JSON read back.
+    let json = serde_json::to_string(&items).unwrap();
+    let again = registry_file::parse_items(&format!("export const items = {json}\n"))
+        .unwrap_or_else(|e| panic!("{e}: {json}"));
+    assert_eq!(again, items, "{json}");
+    let react = pick(0);
+    let listing = values::from_index(&Upstream::ListBlocks(react), None, data)
+        .unwrap()
+        .unwrap();
+    serde_json::from_slice::<serde_json::Value>(&listing).unwrap();
+    if let Some(item) = items.first() {
+        let upstream = Upstream::Metadata(react, item.name.clone());
+        let value = values::from_index(&upstream, Some(&item.name), data)
+            .unwrap()
+            .expect("a listed item is found");
+        let value: serde_json::Value = serde_json::from_slice(&value).unwrap();
+        assert_eq!(value["name"], item.name.as_str());
+    }
+}
+
+/// Rate-limit headers as `name: value` lines; a `now: <unix ms>` line sets the clock.
+pub fn quota(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let pairs: Vec<(&str, &str)> = text.lines().filter_map(|l| l.split_once(':')).collect();
+    let now = pairs
+        .iter()
+        .find(|(name, _)| *name == "now")
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(1_700_000_000_000u64);
+    let headers = Headers::parse(pairs.iter().copied());
+    let hint = headers.wait_hint(now);
+    if let Some(seconds) = headers.retry_after {
+        assert_eq!(hint.as_secs(), seconds);
+    }
+    let mut quota = Quota::new(10);
+    quota.observe(&headers);
+    let wait = quota.rate_limited(&headers, now);
+    let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+    // Blocked for exactly the wait it announced: refused until then, allowed from then on.
+    if wait_ms > 0 {
+        let refusal = quota.check(Priority::Interactive, now).unwrap_err();
+        assert!(refusal.retry_in() <= wait, "{refusal}");
+    }
+    if let Some(after) = now.checked_add(wait_ms) {
+        quota.check(Priority::Interactive, after).unwrap();
+        let _ = quota.check(Priority::Background, after);
+    }
+    let state = serde_json::to_vec(quota.state()).unwrap();
+    let back: QuotaState = serde_json::from_slice(&state).unwrap();
+    assert_eq!(&back, quota.state());
+}
+
+/// A cached value as the domain API reshapes it: `selector\0path\0category\0json`. Any client
+/// can store any bytes under `tree:react` or `block:react:x`, so these read untrusted JSON.
+pub fn domain_values(data: &[u8]) {
+    let mut parts = data.splitn(4, |b| *b == 0);
+    let (Some(selector), Some(path), Some(category), Some(json)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return;
+    };
+    let (Ok(path), Ok(category)) = (std::str::from_utf8(path), std::str::from_utf8(category))
+    else {
+        return;
+    };
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(json) else {
+        return;
+    };
+    let fw = pick(selector.first().copied().unwrap_or(0));
+    let path = (!path.is_empty()).then_some(path);
+    if let Ok(tree) = domain::structure(fw, &value, path) {
+        let root = tree["path"].as_str().unwrap().to_owned();
+        check_node(&tree, &root);
+    }
+    let category = (!category.is_empty()).then_some(category);
+    let blocks = domain::blocks_by_category(&value, category);
+    if category.is_none() {
+        let total = value.as_array().map_or(0, Vec::len);
+        assert_eq!(blocks["totalBlocks"], total);
+    }
+    let _ = domain::metadata(&value);
+    // The block answer fetches each used component by key, pairing names with answers.
+    for name in domain::components_used(&value) {
+        assert!(
+            domain::item_key("component", fw, &name).is_ok(),
+            "`{name}` is not a component name"
+        );
+    }
+}
+
+/// Every node of a structure answer lies under `root`, and directories hold children.
+fn check_node(node: &serde_json::Value, root: &str) {
+    let path = node["path"].as_str().expect("every node has a path");
+    assert!(
+        path == root || path.starts_with(&format!("{root}/")),
+        "{path}"
+    );
+    match node["type"].as_str() {
+        Some("directory") => {
+            for child in node["children"].as_object().expect("children").values() {
+                check_node(child, root);
+            }
+        }
+        Some("file") => assert!(node["name"].is_string()),
+        other => panic!("node type {other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::protocol::{MAGIC, MigrateAction, PROTOCOL_VERSION, SetEntry};
+
+    type Target = fn(&[u8]);
+
+    /// Every fuzz target by the name of its file in `fuzz/fuzz_targets/`.
+    const TARGETS: &[(&str, Target)] = &[
+        ("frames", frames),
+        ("hello", hello),
+        ("key", key),
+        ("config", config),
+        ("tree", tree),
+        ("contents", contents),
+        ("registry_file", registry_file),
+        ("quota", quota),
+        ("domain_values", domain_values),
+    ];
+
+    fn fuzz_dir() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz")
+    }
+
+    fn files(dir: &Path) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        files.retain(|f| f.is_file());
+        files.sort();
+        files
+    }
+
+    /// The committed seeds and kept crash regressions, through the same checks the fuzzer
+    /// runs; every target must have seeds, so an emptied corpus fails here.
+    #[test]
+    fn the_seed_corpus_and_kept_regressions_pass() {
+        let mut failed = Vec::new();
+        for (name, target) in TARGETS {
+            let seeds = files(&fuzz_dir().join("corpus").join(name));
+            assert!(!seeds.is_empty(), "no seed corpus for {name}");
+            let kept = files(&fuzz_dir().join("artifacts").join(name));
+            for file in seeds.iter().chain(&kept) {
+                let data = std::fs::read(file).unwrap();
+                if std::panic::catch_unwind(|| target(&data)).is_err() {
+                    failed.push(file.display().to_string());
+                }
+            }
+        }
+        assert!(failed.is_empty(), "failed: {failed:#?}");
+    }
+
+    #[test]
+    fn the_target_list_matches_fuzz_targets() {
+        let mut names: Vec<String> = files(&fuzz_dir().join("fuzz_targets"))
+            .iter()
+            .map(|f| f.file_stem().unwrap().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let mut ours: Vec<&str> = TARGETS.iter().map(|(n, _)| *n).collect();
+        ours.sort();
+        assert_eq!(names, ours);
+    }
+
+    fn requests() -> Vec<Request> {
+        let key = |k: &str| k.to_owned();
+        let shadcn = |fw: Option<&str>, query| Request::Shadcn {
+            framework: fw.map(str::to_owned),
+            query,
+        };
+        vec![
+            Request::Ping,
+            Request::Get {
+                key: key("component:react:button"),
+            },
+            Request::Set {
+                key: key("demo:react-base:accordion"),
+                value: Bytes::from_static(b"export default function AccordionDemo() {}\n"),
+                ttl: Some(Duration::from_secs(90)),
+            },
+            Request::Set {
+                key: key("user:notes"),
+                value: Bytes::from_static(b"\x00\xff binary"),
+                ttl: None,
+            },
+            Request::Delete {
+                key: key("block:react:dashboard-01"),
+            },
+            Request::Has {
+                key: key("list:svelte:components"),
+            },
+            Request::Keys {
+                pattern: Some("component:*:b?tton".into()),
+            },
+            Request::Keys { pattern: None },
+            Request::MGet {
+                keys: vec![key("component:react:card"), key("tree:vue"), key("a/b")],
+            },
+            Request::MSet {
+                entries: vec![
+                    SetEntry {
+                        key: key("a:1"),
+                        value: Bytes::from_static(b"one"),
+                        ttl: Some(Duration::from_millis(1500)),
+                    },
+                    SetEntry {
+                        key: key("a:2"),
+                        value: Bytes::new(),
+                        ttl: None,
+                    },
+                ],
+            },
+            Request::Clear { shared: false },
+            Request::Size,
+            Request::Metadata {
+                key: key("metadata:github_rate_limit"),
+            },
+            Request::RefreshTtl {
+                key: key("component:react:button"),
+                ttl: Some(Duration::ZERO),
+            },
+            Request::Stats,
+            Request::Migrate(MigrateAction::Status),
+            Request::Migrate(MigrateAction::Up(None)),
+            Request::Migrate(MigrateAction::Down(1)),
+            Request::Maintenance,
+            shadcn(
+                None,
+                Query::Component {
+                    name: "button".into(),
+                },
+            ),
+            shadcn(
+                Some("react:base"),
+                Query::Demo {
+                    name: "accordion".into(),
+                },
+            ),
+            shadcn(
+                Some("svelte"),
+                Query::Metadata {
+                    name: "card".into(),
+                },
+            ),
+            shadcn(
+                Some("react"),
+                Query::Block {
+                    name: "login-01".into(),
+                    include_components: true,
+                },
+            ),
+            shadcn(Some("vue"), Query::ListComponents),
+            shadcn(
+                None,
+                Query::ListBlocks {
+                    category: Some("login".into()),
+                },
+            ),
+            shadcn(
+                Some("react-native"),
+                Query::Structure {
+                    path: Some("apps/v4/registry/new-york-v4/ui".into()),
+                    owner: Some("shadcn-ui".into()),
+                    repo: Some("ui".into()),
+                    branch: Some("main".into()),
+                },
+            ),
+        ]
+    }
+
+    fn write(target: &str, name: &str, data: &[u8]) {
+        let dir = fuzz_dir().join("corpus").join(target);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), data).unwrap();
+    }
+
+    /// With `selector` first: the framework byte the GitHub targets read.
+    fn selected(selector: u8, data: &[u8]) -> Vec<u8> {
+        let mut out = vec![selector];
+        out.extend_from_slice(data);
+        out
+    }
+
+    /// A recursive tree listing cut down to the entries whose path holds one of `keep`.
+    fn trimmed_tree(json: &[u8], keep: &[&str]) -> Vec<u8> {
+        let mut listing: serde_json::Value = serde_json::from_slice(json).unwrap();
+        listing["tree"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|n| keep.iter().any(|k| n["path"].as_str().unwrap().contains(k)));
+        serde_json::to_vec(&listing).unwrap()
+    }
+
+    /// Writes `fuzz/corpus/` from real data: encoded requests, DESIGN.md's keys, README's
+    /// config examples and the recorded GitHub content. Run by hand when a message changes:
+    /// `cargo test --lib fuzzing::tests::write_seed_corpus -- --ignored`.
+    #[test]
+    #[ignore]
+    fn write_seed_corpus() {
+        let all = requests();
+        let mut pipelined = vec![13u8];
+        for (i, request) in all.iter().enumerate() {
+            let frame = codec::encode(request, MAX_FRAME).unwrap();
+            write("frames", &format!("request-{i:02}"), &selected(64, &frame));
+            pipelined.extend_from_slice(&frame);
+        }
+        write("frames", "pipelined", &pipelined);
+        let mut oversized = vec![3u8];
+        oversized.extend_from_slice(&(MAX_FRAME as u32 + 1).to_be_bytes());
+        write("frames", "oversized", &oversized);
+
+        let hello = |magic, protocol, client: &str| {
+            let frame = codec::encode(
+                &Hello {
+                    magic,
+                    protocol,
+                    client: client.into(),
+                },
+                MAX_FRAME,
+            )
+            .unwrap();
+            frame[4..].to_vec()
+        };
+        write(
+            "hello",
+            "current",
+            &hello(MAGIC, PROTOCOL_VERSION, "shadcache 0.1.0 (cli)"),
+        );
+        write("hello", "old-version", &hello(MAGIC, 1, "shadcache mcp"));
+        write("hello", "bad-magic", &hello(*b"HTTP", PROTOCOL_VERSION, ""));
+
+        for (i, raw) in [
+            "component:react:button",
+            "demo:react-base:accordion",
+            "metadata:svelte:card",
+            "block:react:dashboard-01",
+            "list:vue:components",
+            "list:react:blocks",
+            "tree:react-native",
+            "metadata:github_rate_limit",
+            "a:b:c:d",
+            "v1.2:x_y",
+            "component:react:../x",
+            "component:react:a/b?c#d%2e",
+            "a::b",
+            "react:base\0button",
+            "svelte\0login-01",
+            "vue\0alert-dialog",
+        ]
+        .iter()
+        .enumerate()
+        {
+            write("key", &format!("key-{i:02}"), raw.as_bytes());
+        }
+
+        write(
+            "config",
+            "readme-example",
+            b"[daemon]\nlog_level = \"info\"\n\n[l1]\nmax_bytes = \"128MiB\"\n\n[ttl]\nlist = \"2h\"\n",
+        );
+        write(
+            "config",
+            "readme-postgres",
+            b"[l2]\nbackend = \"postgres\"\nurl = \"postgres://shadcache@db.internal:5432/shadcache\"\n\0SHADCACHE_L2_PASSWORD=pg-secret\n",
+        );
+        write(
+            "config",
+            "env-overrides",
+            b"socket = \"/run/x.sock\"\n[github]\ntoken = \"from-file\"\n\0SHADCACHE_TTL_LIST=1h\nSHADCACHE_WRITE_BEHIND_CAPACITY=77\nSHADCACHE_STRATEGY_DEFAULT=write-behind\nGITHUB_TOKEN=gt\nSHADCACHE_FIXTURES=/x\n",
+        );
+        let defaults = config::load_text(Path::new("/x"), "", [("HOME".into(), "/h".into())])
+            .unwrap()
+            .config;
+        write(
+            "config",
+            "every-key",
+            toml::to_string(&defaults).unwrap().as_bytes(),
+        );
+
+        let fixtures = crate::testkit::fixtures::dir().expect("the recorded GitHub content");
+        let api = fixtures.join("github-api/repos");
+        let read = |path: PathBuf| std::fs::read(&path).unwrap();
+        let react_tree = read(api.join(
+            "shadcn-ui/ui/git/trees/caca6af200dbc6cd12edcea4b6c0668c496cafa5.recursive.json",
+        ));
+        write("tree", "react", &selected(0, &react_tree));
+        let base_tree = read(api.join(
+            "shadcn-ui/ui/git/trees/16300b518b0aa826b410019b898fa4108672951e.recursive.json",
+        ));
+        let keep = ["button", "accordion", "login-01", "blocks", "_registry"];
+        write(
+            "tree",
+            "react-base-trimmed",
+            &selected(1, &trimmed_tree(&base_tree, &keep)),
+        );
+        let svelte_tree = read(api.join(
+            "huntabyte/shadcn-svelte/git/trees/a4d7bbd9ec965d7b6c3f4e65a67a8313d7184b0a.recursive.json",
+        ));
+        write(
+            "tree",
+            "svelte-trimmed",
+            &selected(2, &trimmed_tree(&svelte_tree, &keep)),
+        );
+
+        write(
+            "contents",
+            "react",
+            &selected(
+                0,
+                &read(api.join("shadcn-ui/ui/contents/apps/v4/registry.json")),
+            ),
+        );
+        write(
+            "contents",
+            "react-base",
+            &selected(
+                1,
+                &read(api.join("shadcn-ui/ui/contents/apps/v4/registry/bases.json")),
+            ),
+        );
+        write(
+            "contents",
+            "svelte",
+            &selected(
+                2,
+                &read(api.join("huntabyte/shadcn-svelte/contents/docs/src/lib.json")),
+            ),
+        );
+
+        let raw = fixtures.join("raw.githubusercontent.com/shadcn-ui/ui/main/apps/v4/registry");
+        let ui_index = read(raw.join("new-york-v4/ui/_registry.ts"));
+        let blocks_index = read(raw.join("new-york-v4/blocks/_registry.ts"));
+        write("registry_file", "new-york-v4-ui", &ui_index);
+        write("registry_file", "new-york-v4-blocks", &blocks_index);
+        write(
+            "registry_file",
+            "base-ui",
+            &read(raw.join("bases/base/ui/_registry.ts")),
+        );
+
+        let limited: serde_json::Value = serde_json::from_slice(&read(
+            fixtures.join("github-api/errors/rate-limit-403.json"),
+        ))
+        .unwrap();
+        let mut lines = String::new();
+        for (name, value) in limited["headers"].as_object().unwrap() {
+            lines += &format!("{name}: {}\n", value.as_str().unwrap());
+        }
+        write("quota", "rate-limit-403", lines.as_bytes());
+        write(
+            "quota",
+            "ok-200",
+            b"X-RateLimit-Limit: 5000\nX-RateLimit-Remaining: 4987\nX-RateLimit-Used: 13\nX-RateLimit-Reset: 1767225600\nX-RateLimit-Resource: core\nnow: 1767222000000\n",
+        );
+        write(
+            "quota",
+            "retry-after",
+            b"retry-after: 30\nx-ratelimit-remaining: 0\n",
+        );
+
+        let react = pick(0);
+        let tree = tree::RegistryTree::parse(react, &react_tree).unwrap();
+        let structure = values::from_tree(&Upstream::Tree(react), &tree);
+        let domain = |selector: u8, path: &str, category: &str, json: &[u8]| {
+            let mut out = vec![selector, 0];
+            out.extend_from_slice(path.as_bytes());
+            out.push(0);
+            out.extend_from_slice(category.as_bytes());
+            out.push(0);
+            out.extend_from_slice(json);
+            out
+        };
+        let ui = format!("{}/ui", react.registry);
+        write("domain_values", "structure", &domain(0, "", "", &structure));
+        write(
+            "domain_values",
+            "structure-ui",
+            &domain(0, &ui, "", &structure),
+        );
+        let blocks = values::from_index(&Upstream::ListBlocks(react), None, &blocks_index)
+            .unwrap()
+            .unwrap();
+        write(
+            "domain_values",
+            "blocks-login",
+            &domain(0, "", "login", &blocks),
+        );
+        let block_dir = raw.join("new-york-v4/blocks/login-01");
+        let block = values::block(
+            "login-01",
+            &[
+                ("page.tsx".into(), read(block_dir.join("page.tsx")).into()),
+                (
+                    "components/login-form.tsx".into(),
+                    read(block_dir.join("components/login-form.tsx")).into(),
+                ),
+            ],
+        );
+        write(
+            "domain_values",
+            "block-login-01",
+            &domain(0, "", "", &block),
+        );
+    }
+}
