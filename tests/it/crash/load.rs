@@ -80,6 +80,17 @@ impl Counts {
     }
 }
 
+/// A set of `key` to a fresh value, and what the model expects once it is acknowledged.
+fn write_through(key: String, rng: &mut Rng) -> (Request, Vec<(String, Option<Bytes>)>) {
+    let v = value(&key, rng);
+    let set = Request::Set {
+        key: key.clone(),
+        value: v.clone(),
+        ttl: None,
+    };
+    (set, vec![(key, Some(v))])
+}
+
 fn value(key: &str, rng: &mut Rng) -> Bytes {
     let mut v = format!("{key}@{}|", rng.next()).into_bytes();
     let len = 16 + rng.below(2000) as usize;
@@ -128,13 +139,7 @@ pub(super) async fn durable_writer(
                     continue;
                 };
                 if dice < 20 {
-                    let v = value(&key, &mut rng);
-                    let set = Request::Set {
-                        key: key.clone(),
-                        value: v.clone(),
-                        ttl: None,
-                    };
-                    (set, vec![(key, Some(v))])
+                    write_through(key, &mut rng)
                 } else {
                     (Request::Delete { key: key.clone() }, vec![(key, None)])
                 }
@@ -154,16 +159,7 @@ pub(super) async fn durable_writer(
                     Err(_) => break,
                 }
             }
-            _ => {
-                let key = format!("crash:r{round}:k{i}");
-                let v = value(&key, &mut rng);
-                let set = Request::Set {
-                    key: key.clone(),
-                    value: v.clone(),
-                    ttl: None,
-                };
-                (set, vec![(key, Some(v))])
-            }
+            _ => write_through(format!("crash:r{round}:k{i}"), &mut rng),
         };
         // Until the answer comes, the old and the new state are both possible.
         for (key, new) in &written {
