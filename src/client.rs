@@ -34,6 +34,13 @@ pub enum ClientError {
     Codec(#[from] CodecError),
 }
 
+/// How long a client waits for an answer: longer than the daemon's own deadline on a
+/// request (`daemon.request_timeout`, itself longer than GitHub's budget), so what a user
+/// sees is the daemon's reason, never the client's timeout.
+pub fn deadline(config: &crate::config::Config) -> Duration {
+    config.daemon.request_timeout + Duration::from_secs(5)
+}
+
 pub struct Client {
     stream: BufReader<UnixStream>,
     timeout: Duration,
@@ -122,6 +129,15 @@ impl Client {
 }
 
 impl ClientError {
+    /// The connection broke (the daemon restarted, say): a new one may succeed. A timeout is
+    /// not this: the daemon is there, and asking again would only double the wait.
+    pub fn is_connection_lost(&self) -> bool {
+        matches!(
+            self,
+            ClientError::Closed | ClientError::Codec(CodecError::Io(_) | CodecError::Truncated)
+        )
+    }
+
     /// The daemon answered, but with a refusal of this kind.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {

@@ -23,7 +23,11 @@ pub struct WarmReport {
     pub missing: u64,
     /// API calls the warm made (304s included, which cost no quota).
     pub api_calls: Option<u64>,
+    /// Files it downloaded from the raw host, which cost no API quota.
+    pub raw_downloads: Option<u64>,
+    /// API calls left in the quota, and the quota.
     pub remaining: Option<u64>,
+    pub limit: Option<u64>,
     /// Why it stopped early, if it did.
     pub stopped: Option<String>,
     pub took: Duration,
@@ -37,16 +41,35 @@ impl std::fmt::Display for WarmReport {
             self.framework, self.keys, self.cached, self.missing
         )?;
         if let Some(calls) = self.api_calls {
-            write!(f, "; {calls} API calls")?;
+            write!(f, "; {calls} API {}", plural(calls, "call"))?;
+            match (self.remaining, self.limit) {
+                (Some(remaining), Some(limit)) => {
+                    write!(f, " ({remaining} of {limit} left this hour)")?
+                }
+                (Some(remaining), None) => write!(f, " ({remaining} left)")?,
+                _ => {}
+            }
         }
-        if let Some(remaining) = self.remaining {
-            write!(f, " ({remaining} left)")?;
+        if let Some(downloads) = self.raw_downloads {
+            write!(
+                f,
+                ", {downloads} raw {} (no quota)",
+                plural(downloads, "download")
+            )?;
         }
         write!(f, "; took {:.1} s", self.took.as_secs_f64())?;
         if let Some(why) = &self.stopped {
             write!(f, "; stopped early: {why}")?;
         }
         Ok(())
+    }
+}
+
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
     }
 }
 
@@ -78,9 +101,17 @@ impl Progress for Quiet {
 
 const BATCH: usize = 16;
 
-/// The quota state as `metadata:github_rate_limit` tells it: (API answers this daemon
-/// received, calls remaining).
-async fn quota<A, F>(ask: &mut A) -> (Option<u64>, Option<u64>)
+/// The quota state as `metadata:github_rate_limit` tells it.
+#[derive(Debug, Default, Clone, Copy)]
+struct QuotaSeen {
+    /// API answers this daemon received, and raw files it downloaded, so far.
+    api_answers: Option<u64>,
+    raw_downloads: Option<u64>,
+    remaining: Option<u64>,
+    limit: Option<u64>,
+}
+
+async fn quota<A, F>(ask: &mut A) -> QuotaSeen
 where
     A: FnMut(Request) -> F,
     F: Future<Output = Response>,
@@ -90,10 +121,15 @@ where
     })
     .await;
     let Response::Value(Some(found)) = response else {
-        return (None, None);
+        return QuotaSeen::default();
     };
     let state: serde_json::Value = serde_json::from_slice(&found.value).unwrap_or_default();
-    (state["api_answers"].as_u64(), state["remaining"].as_u64())
+    QuotaSeen {
+        api_answers: state["api_answers"].as_u64(),
+        raw_downloads: state["raw_downloads"].as_u64(),
+        remaining: state["remaining"].as_u64(),
+        limit: state["limit"].as_u64(),
+    }
 }
 
 fn names(response: Response) -> Result<Vec<String>, String> {
@@ -129,7 +165,7 @@ where
 {
     let started = Instant::now();
     let fw = framework.id;
-    let (used_before, _) = quota(ask).await;
+    let before = quota(ask).await;
     let components = names(
         ask(Request::Get {
             key: format!("list:{fw}:components"),
@@ -154,7 +190,7 @@ where
     };
     progress.start(fw, keys.len() as u64);
     for batch in keys.chunks(BATCH) {
-        if let (_, Some(remaining)) = quota(ask).await
+        if let Some(remaining) = quota(ask).await.remaining
             && remaining <= reserve
         {
             report.stopped = Some(format!(
@@ -188,12 +224,12 @@ where
         }
         progress.advance(batch.len() as u64);
     }
-    let (used_after, remaining) = quota(ask).await;
-    report.api_calls = match (used_before, used_after) {
-        (Some(before), Some(after)) => Some(after.saturating_sub(before)),
-        _ => None,
-    };
-    report.remaining = remaining;
+    let after = quota(ask).await;
+    let spent = |before: Option<u64>, after: Option<u64>| Some(after?.saturating_sub(before?));
+    report.api_calls = spent(before.api_answers, after.api_answers);
+    report.raw_downloads = spent(before.raw_downloads, after.raw_downloads);
+    report.remaining = after.remaining;
+    report.limit = after.limit;
     report.took = started.elapsed();
     Ok(report)
 }

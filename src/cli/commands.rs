@@ -7,17 +7,18 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::{Cmd, DomainArgs, MigrateCmd, fail};
-use crate::client::{Client, ClientError};
+use crate::client::{self, Client, ClientError};
 use crate::config::{self, Config, Overrides};
 use crate::database::offline;
-use crate::protocol::{
-    BreakerState, EntryInfo, ErrorCode, Found, MigrateAction, Query, Request, Response, Stats,
-};
-
-/// Generous: a `stats` or a large `keys` on a busy daemon is still quick, and a hang is not.
-pub(super) const TIMEOUT: Duration = Duration::from_secs(30);
+use crate::protocol::{EntryInfo, ErrorCode, Found, MigrateAction, Query, Request, Response};
 
 pub fn run(command: Cmd, overrides: Overrides, env: Vec<(String, String)>) -> ExitCode {
+    if let Cmd::Doctor = command {
+        return match runtime() {
+            Ok(runtime) => runtime.block_on(super::doctor::run(config::load(&overrides, env))),
+            Err(e) => fail(&e),
+        };
+    }
     let loaded = match config::load(&overrides, env) {
         Ok(loaded) => loaded,
         Err(e) => return fail(&e.to_string()),
@@ -26,20 +27,23 @@ pub fn run(command: Cmd, overrides: Overrides, env: Vec<(String, String)>) -> Ex
         print!("{}", config::render(&loaded));
         return ExitCode::SUCCESS;
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+        Err(e) => return fail(&e),
     };
     let socket = loaded.config.socket.clone();
+    let deadline = client::deadline(&loaded.config);
     runtime.block_on(async move {
         if let Cmd::Bench(args) = command {
             return super::bench::run(&socket, args).await;
         }
-        if let Cmd::Warm(args) = command {
-            return super::warm::run(&loaded.config, args).await;
+        match command {
+            Cmd::Warm(args) => return super::warm::run(&loaded.config, args).await,
+            Cmd::Start => {
+                return super::start::start(&loaded.config, overrides.config.as_deref()).await;
+            }
+            Cmd::Stop => return super::start::stop(&loaded.config).await,
+            _ => {}
         }
         if let Some(request) = database_request(&command) {
             return database_command(&loaded.config, request).await;
@@ -48,7 +52,7 @@ pub fn run(command: Cmd, overrides: Overrides, env: Vec<(String, String)>) -> Ex
             Ok(request) => request,
             Err(e) => return fail(&e),
         };
-        let mut client = match Client::connect(&socket, TIMEOUT).await {
+        let mut client = match Client::connect(&socket, deadline).await {
             Ok(client) => client,
             Err(e) => return fail(&e.to_string()),
         };
@@ -57,6 +61,13 @@ pub fn run(command: Cmd, overrides: Overrides, env: Vec<(String, String)>) -> Ex
             Err(e) => fail(&e.to_string()),
         }
     })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))
 }
 
 fn request_for(command: &Cmd) -> Result<Request, String> {
@@ -84,6 +95,9 @@ fn request_for(command: &Cmd) -> Result<Request, String> {
         | Cmd::Config
         | Cmd::Bench(_)
         | Cmd::Warm(_)
+        | Cmd::Start
+        | Cmd::Stop
+        | Cmd::Doctor
         | Cmd::Mcp(_)
         | Cmd::Migrate { .. }
         | Cmd::Maintenance => unreachable!("handled before a request is built"),
@@ -186,7 +200,7 @@ fn print_response(command: &Cmd, response: Response) -> ExitCode {
                     Err(e) => return fail(&e.to_string()),
                 }
             } else {
-                print!("{}", stats_table(&stats));
+                print!("{}", super::stats::table(&stats));
             }
             ExitCode::SUCCESS
         }
@@ -208,7 +222,7 @@ fn database_request(command: &Cmd) -> Option<Request> {
 
 /// Through the daemon when one runs; otherwise on the data dir directly.
 async fn database_command(config: &Config, request: Request) -> ExitCode {
-    let response = match Client::connect(&config.socket, TIMEOUT).await {
+    let response = match Client::connect(&config.socket, client::deadline(config)).await {
         Ok(mut client) => match client.request(&request).await {
             Ok(response) => response,
             Err(e) => return fail(&e.to_string()),
@@ -294,161 +308,4 @@ fn describe(key: &str, info: &EntryInfo) -> String {
         humantime::format_duration(age),
         info.access_count
     )
-}
-
-pub fn stats_table(stats: &Stats) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::new();
-    let uptime = Duration::from_secs(stats.uptime.as_secs());
-    let _ = writeln!(
-        out,
-        "shadcache {} (pid {}), up {}",
-        stats.daemon_version,
-        stats.pid,
-        humantime::format_duration(uptime)
-    );
-    let _ = writeln!(
-        out,
-        "connections: {} open, {} total, {} refused",
-        stats.connections_open, stats.connections_total, stats.connections_refused
-    );
-    let _ = writeln!(
-        out,
-        "requests:    {} ({} errors)",
-        stats.requests, stats.request_errors
-    );
-    let answered: Vec<String> = stats
-        .router
-        .answered_by
-        .iter()
-        .map(|(tier, n)| format!("{} {n}", tier.label()))
-        .collect();
-    let r = &stats.router;
-    let _ = writeln!(
-        out,
-        "router:      {} commands, answered by [{}], {} misses, {} promotions",
-        r.commands,
-        answered.join(", "),
-        r.misses,
-        r.promotions,
-    );
-    let stale: Vec<String> = r
-        .stale_answers
-        .iter()
-        .map(|(why, n)| format!("{} {n}", why.label()))
-        .collect();
-    let _ = writeln!(
-        out,
-        "upstream:    {} fetched, {} refreshed in the background, {} coalesced; stale answers [{}]",
-        r.fetched,
-        r.refreshed,
-        r.coalesced,
-        stale.join(", ")
-    );
-    let b = &r.breaker;
-    let breaker = match b.state {
-        BreakerState::Closed => "closed".to_owned(),
-        BreakerState::HalfOpen => "half-open".to_owned(),
-        BreakerState::Open { retry_in } => format!("open, retrying in {} s", retry_in.as_secs()),
-    };
-    let _ = writeln!(
-        out,
-        "breaker:     {breaker}; {} failures of {} answers in the window; {} transitions, opened {}x, {} fetches refused",
-        b.window_failures, b.window_calls, b.transitions, b.opened, b.rejected
-    );
-    if let Some(q) = &stats.write_behind {
-        let _ = writeln!(
-            out,
-            "write-behind: {}/{} queued; {} enqueued ({} coalesced), {} flushed in {} batches ({} failed); {} waited for room, {} refused; flush p50 {} p99 {}",
-            q.depth,
-            q.capacity,
-            q.enqueued,
-            q.coalesced,
-            q.flushed,
-            q.flushes,
-            q.failed_flushes,
-            q.waited,
-            q.refused,
-            micros(q.flush_latency.p50),
-            micros(q.flush_latency.p99)
-        );
-    }
-    let restarts: Vec<String> = stats
-        .restarts
-        .iter()
-        .map(|(name, n)| format!("{name} {n}"))
-        .collect();
-    let _ = writeln!(out, "restarts:    {}", restarts.join(", "));
-    let _ = writeln!(
-        out,
-        "\n{:<20} {:<8} {:>9} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10}",
-        "tier", "state", "entries", "bytes", "capacity", "hits", "misses", "evictions", "expired"
-    );
-    for t in &stats.tiers {
-        let _ = writeln!(
-            out,
-            "{:<20} {:<8} {:>9} {:>12} {:>12} {:>10} {:>10} {:>10} {:>10}",
-            t.tier.label(),
-            t.state,
-            t.entries,
-            t.bytes,
-            t.capacity_bytes,
-            t.hits,
-            t.misses,
-            t.evictions,
-            t.expirations
-        );
-    }
-    if !r.latency.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n{:<20} {:>9} {:>10} {:>10} {:>10} {:>10}",
-            "read latency", "reads", "p50", "p95", "p99", "max"
-        );
-        for (tier, l) in &r.latency {
-            let _ = writeln!(
-                out,
-                "{:<20} {:>9} {:>10} {:>10} {:>10} {:>10}",
-                tier.label(),
-                l.count,
-                micros(l.p50),
-                micros(l.p95),
-                micros(l.p99),
-                micros(l.max)
-            );
-        }
-    }
-    for t in stats.tiers.iter().filter(|t| !t.kinds.is_empty()) {
-        let when = |ms: Option<u64>| {
-            ms.map(|ms| {
-                humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_millis(ms))
-                    .to_string()
-            })
-            .unwrap_or_default()
-        };
-        let _ = writeln!(
-            out,
-            "\n{} by kind (oldest entry {}, newest {}):",
-            t.tier.label(),
-            when(t.oldest_ms),
-            when(t.newest_ms)
-        );
-        for k in &t.kinds {
-            let _ = writeln!(
-                out,
-                "  {:<12} {:>9} rows {:>12} bytes",
-                k.kind, k.rows, k.bytes
-            );
-        }
-    }
-    out
-}
-
-/// A latency the way people read them: µs below a millisecond, ms above.
-fn micros(d: Duration) -> String {
-    if d < Duration::from_millis(1) {
-        format!("{} µs", d.as_micros())
-    } else {
-        format!("{:.1} ms", d.as_secs_f64() * 1e3)
-    }
 }

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
@@ -41,8 +41,6 @@ pub struct McpArgs {
     #[arg(long)]
     start_daemon: bool,
 }
-
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn main(args: McpArgs, overrides: Overrides, env: Vec<(String, String)>) -> ExitCode {
     let loaded = match config::load(&overrides, env.iter().cloned()) {
@@ -80,6 +78,7 @@ pub fn main(args: McpArgs, overrides: Overrides, env: Vec<(String, String)>) -> 
         daemon: Arc::new(Daemon {
             socket: loaded.config.socket.clone(),
             config: overrides.config.clone(),
+            deadline: crate::client::deadline(&loaded.config),
             start: args.start_daemon,
             client: Mutex::new(None),
         }),
@@ -102,6 +101,8 @@ pub fn main(args: McpArgs, overrides: Overrides, env: Vec<(String, String)>) -> 
 struct Daemon {
     socket: PathBuf,
     config: Option<PathBuf>,
+    /// Longer than the daemon's own deadline, so a tool error carries the daemon's reason.
+    deadline: Duration,
     start: bool,
     client: Mutex<Option<Client>>,
 }
@@ -116,7 +117,7 @@ impl Daemon {
             }
             match client.as_mut().expect("connected").request(&request).await {
                 Ok(response) => return Ok(response),
-                Err(e) if attempt == 0 => {
+                Err(e) if attempt == 0 && e.is_connection_lost() => {
                     tracing::debug!(error = %e, "daemon connection lost; reconnecting");
                     *client = None;
                 }
@@ -130,65 +131,17 @@ impl Daemon {
     }
 
     async fn connect(&self) -> Result<Client, String> {
-        match Client::connect(&self.socket, CONNECT_TIMEOUT).await {
+        match Client::connect(&self.socket, self.deadline).await {
             Ok(client) => Ok(client),
             Err(e) if !self.start => Err(format!(
                 "{e} (or run `shadcache mcp --start-daemon` to have it started)"
             )),
             Err(_) => {
-                self.spawn_daemon()?;
-                let deadline = Instant::now() + CONNECT_TIMEOUT;
-                loop {
-                    match Client::connect(&self.socket, CONNECT_TIMEOUT).await {
-                        Ok(client) => return Ok(client),
-                        Err(e) if Instant::now() > deadline => {
-                            return Err(format!("started a daemon, but it does not answer: {e}"));
-                        }
-                        Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-                    }
-                }
+                let log = super::start::spawn_detached(&self.socket, self.config.as_deref())?;
+                eprintln!("shadcache mcp: started a daemon (log: {})", log.display());
+                super::start::wait_for_daemon(&self.socket, self.deadline).await
             }
         }
-    }
-
-    /// `shadcache daemon` in a session of its own, outliving this process; its log goes to
-    /// `shadcache-daemon.log` beside the socket.
-    fn spawn_daemon(&self) -> Result<(), String> {
-        use std::os::unix::process::CommandExt;
-        let me = std::env::current_exe().map_err(|e| format!("cannot find shadcache: {e}"))?;
-        let log_path = self
-            .socket
-            .parent()
-            .unwrap_or(std::path::Path::new("/tmp"))
-            .join("shadcache-daemon.log");
-        if let Some(dir) = log_path.parent() {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_path)
-            .map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
-        let mut command = std::process::Command::new(me);
-        command.arg("--socket").arg(&self.socket);
-        if let Some(config) = &self.config {
-            command.arg("--config").arg(config);
-        }
-        command
-            .arg("daemon")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(log)
-            .process_group(0);
-        command
-            .spawn()
-            .map(|_| {
-                eprintln!(
-                    "shadcache mcp: started a daemon (log: {})",
-                    log_path.display()
-                )
-            })
-            .map_err(|e| format!("cannot start a daemon: {e}"))
     }
 }
 

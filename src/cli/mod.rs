@@ -3,7 +3,10 @@
 
 mod bench;
 mod commands;
+mod doctor;
 pub mod mcp;
+mod start;
+mod stats;
 mod stress;
 mod warm;
 
@@ -43,6 +46,12 @@ pub enum Cmd {
     },
     /// Check that the daemon answers
     Ping,
+    /// Start a daemon in the background, unless one answers (for machines without systemd)
+    Start,
+    /// Stop the running daemon (SIGTERM: it drains, then exits) and wait until it has
+    Stop,
+    /// Check the config, socket, daemon, L2 and GitHub, and say how to fix what fails
+    Doctor,
     /// Print a cached value to stdout (exit 1 on a miss)
     Get {
         key: String,

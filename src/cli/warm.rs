@@ -50,7 +50,7 @@ pub async fn run(config: &Config, args: WarmArgs) -> ExitCode {
             Err(e) => return fail(&e),
         }
     };
-    let client = match Client::connect(&config.socket, super::commands::TIMEOUT).await {
+    let client = match Client::connect(&config.socket, crate::client::deadline(config)).await {
         Ok(client) => client,
         Err(e) => return fail(&e.to_string()),
     };

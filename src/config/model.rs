@@ -142,6 +142,9 @@ pub struct L2Config {
     pub url: String,
     /// For `postgres`, when the URL has none; better from `SHADCACHE_L2_PASSWORD`. Never logged.
     pub password: Secret,
+    /// For `postgres` with `sslmode=verify-ca` or `verify-full` in `url`: the CA's PEM file
+    /// the server's certificate must chain to (wins over the URL's `sslrootcert`).
+    pub ca_file: PathBuf,
     /// For `postgres`: connections to the server (the embedded database uses one).
     pub pool_size: u64,
     /// How long a query waits for room in the pool before it fails.
@@ -192,6 +195,7 @@ impl Default for L2Config {
             backend: L2Backend::Pglite,
             url: String::new(),
             password: Secret::default(),
+            ca_file: PathBuf::new(),
             pool_size: 4,
             acquire_timeout: Duration::from_secs(2),
         }
@@ -211,8 +215,17 @@ pub struct GithubConfig {
     /// Precedence, highest first: `SHADCACHE_GITHUB_TOKEN`, `GITHUB_PERSONAL_ACCESS_TOKEN`,
     /// `GITHUB_TOKEN`, this key. Never logged; redacted by `shadcache config`.
     pub token: String,
+    /// To open a connection to GitHub.
     #[serde(with = "humantime_serde")]
     pub connect_timeout: Duration,
+    /// From sending a request to the first byte of its answer (connecting included).
+    #[serde(with = "humantime_serde")]
+    pub first_byte_timeout: Duration,
+    /// Silence allowed in the middle of an answer's body.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// A key's whole fetch from GitHub, every request it needs; shorter than
+    /// `daemon.request_timeout`, so a client hears why GitHub failed, not a timeout.
     #[serde(with = "humantime_serde")]
     pub timeout: Duration,
     /// Larger answers are refused (GitHub's own tree listing limit is 7 MB).
@@ -246,6 +259,8 @@ impl std::fmt::Debug for GithubConfig {
                 },
             )
             .field("connect_timeout", &self.connect_timeout)
+            .field("first_byte_timeout", &self.first_byte_timeout)
+            .field("idle_timeout", &self.idle_timeout)
             .field("timeout", &self.timeout)
             .field("max_body", &self.max_body)
             .field("max_concurrent", &self.max_concurrent)
@@ -265,7 +280,9 @@ impl Default for GithubConfig {
             raw_url: "https://raw.githubusercontent.com".into(),
             token: String::new(),
             connect_timeout: Duration::from_secs(5),
-            timeout: Duration::from_secs(30),
+            first_byte_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(20),
             max_body: ByteSize::mib(8),
             max_concurrent: 8,
             requests_per_second: 20,
@@ -526,11 +543,24 @@ impl Config {
             ("breaker.window", self.breaker.window),
             ("breaker.cooldown", self.breaker.cooldown),
             ("write_behind.max_age", self.write_behind.max_age),
+            ("github.connect_timeout", self.github.connect_timeout),
+            ("github.first_byte_timeout", self.github.first_byte_timeout),
+            ("github.idle_timeout", self.github.idle_timeout),
+            ("github.timeout", self.github.timeout),
         ];
         for (key, value) in durations {
             if value.is_zero() {
                 return Err(format!("{key} must be longer than zero"));
             }
+        }
+        // A client must hear the daemon's reason, so the daemon gives up on GitHub first.
+        if self.github.enabled && d.request_timeout <= self.github.timeout {
+            return Err(format!(
+                "daemon.request_timeout = {} must be longer than github.timeout = {}, so that \
+                 a client hears why GitHub failed rather than a timeout",
+                humantime::format_duration(d.request_timeout),
+                humantime::format_duration(self.github.timeout)
+            ));
         }
         for (key, url) in [
             ("github.api_url", &self.github.api_url),
@@ -563,7 +593,7 @@ impl Config {
             if self.l2.url.is_empty() {
                 return Err("l2.backend = \"postgres\" needs l2.url".into());
             }
-            if let Err(e) = self.l2.url.parse::<tokio_postgres::Config>() {
+            if let Err(e) = crate::database::tls::target(&self.l2.url, &self.l2.ca_file) {
                 return Err(format!("l2.url: {e}"));
             }
         }

@@ -64,6 +64,47 @@ const MIGRATION_LOCK: i64 = 0x5348_4443_0001;
 const MAINTENANCE_LOCK: i64 = 0x5348_4443_0002;
 const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// A connection's driver, boxed so plain and TLS connections are driven alike.
+type Driver = std::pin::Pin<Box<dyn Future<Output = Result<(), tokio_postgres::Error>> + Send>>;
+
+/// One connection, over TLS when `tls` is given (a PostgreSQL server, per `l2.url`).
+async fn connect(
+    pg: &tokio_postgres::Config,
+    tls: Option<&tokio_postgres_rustls::MakeRustlsConnect>,
+) -> Result<(Client, Driver), String> {
+    let connecting = async {
+        Ok::<_, tokio_postgres::Error>(match tls {
+            None => {
+                let (client, connection) = pg.connect(tokio_postgres::NoTls).await?;
+                (client, Box::pin(connection) as Driver)
+            }
+            Some(tls) => {
+                let (client, connection) = pg.connect(tls.clone()).await?;
+                (client, Box::pin(connection) as Driver)
+            }
+        })
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+        Err(_) => Err(format!("no answer within {CONNECT_TIMEOUT:?}")),
+        Ok(Ok(pair)) => Ok(pair),
+        Ok(Err(e)) => {
+            let mut text = super::migrate::db_error(&e);
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                let line = cause.to_string();
+                if !text.contains(&line) {
+                    text = format!("{text}: {line}");
+                }
+                source = cause.source();
+            }
+            Err(match super::tls::explain(&text) {
+                Some(why) => format!("{text} ({why})"),
+                None => text,
+            })
+        }
+    }
+}
+
 /// Resolves with the reason when the connection to the database ends.
 pub type ConnectionEnd = std::pin::Pin<Box<dyn Future<Output = String> + Send>>;
 
@@ -71,6 +112,8 @@ impl Db {
     /// Starts the embedded database in `data_dir/pglite`, connects, applies pending migrations
     /// and prepares statements. The caller drives the returned connection future.
     pub async fn open(config: &L2Config, data_dir: &Path) -> Result<(Db, ConnectionEnd), String> {
+        // The embedded database is on a private Unix socket: no TLS there.
+        let mut tls = None;
         let (backend, pg, what) = match config.backend {
             L2Backend::Pglite => {
                 let (backend, pg) =
@@ -78,8 +121,10 @@ impl Db {
                 (Some(backend), pg, "the embedded database")
             }
             L2Backend::Postgres => {
-                let mut pg: tokio_postgres::Config =
-                    config.url.parse().map_err(|e| format!("l2.url: {e}"))?;
+                let target = super::tls::target(&config.url, &config.ca_file)
+                    .map_err(|e| format!("l2.url: {e}"))?;
+                tls = Some(target.connector()?);
+                let mut pg = target.config;
                 if let Some(password) = config.password.get() {
                     pg.password(password);
                 }
@@ -96,15 +141,9 @@ impl Db {
         let mut clients = Vec::with_capacity(size);
         let mut ends = Vec::with_capacity(size);
         for _ in 0..size {
-            let connecting = pg.connect(tokio_postgres::NoTls);
-            let (client, connection) = tokio::time::timeout(CONNECT_TIMEOUT, connecting)
+            let (client, connection) = connect(&pg, tls.as_ref())
                 .await
-                .map_err(|_| {
-                    format!("cannot connect to {what}: no answer within {CONNECT_TIMEOUT:?}")
-                })?
-                .map_err(|e| {
-                    format!("cannot connect to {what}: {}", super::migrate::db_error(&e))
-                })?;
+                .map_err(|e| format!("cannot connect to {what}: {e}"))?;
             // Driven by a task of its own, so the connection runs whether or not anyone
             // awaits its end.
             let (end_tx, end_rx) = tokio::sync::oneshot::channel();

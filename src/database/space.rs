@@ -19,7 +19,7 @@ use std::path::Path;
 
 /// A new 16 MiB WAL segment, a write as large as the largest frame (16 MiB by default), and
 /// the copy of a template file, with room to spare.
-const WRITE_RESERVE: u64 = 64 << 20;
+pub(crate) const WRITE_RESERVE: u64 = 64 << 20;
 /// The largest template file a read can make the overlay copy is 784 KiB (`pg_proc`).
 const READ_RESERVE: u64 = 4 << 20;
 

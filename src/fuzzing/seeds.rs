@@ -226,7 +226,7 @@ fn write_seed_corpus() {
         toml::to_string(&defaults).unwrap().as_bytes(),
     );
 
-    let fixtures = crate::testkit::fixtures::dir().expect("the recorded GitHub content");
+    let fixtures = crate::testkit::fixtures::dir();
     let api = fixtures.join("github-api/repos");
     let read = |path: PathBuf| std::fs::read(&path).unwrap();
     let react_tree = read(

@@ -35,6 +35,7 @@ pub enum ToGithub {
     TreeDone(&'static str, Result<CachedTree, TierError>),
     /// From any task: an answer's rate-limit headers.
     Observed {
+        origin: Origin,
         headers: Headers,
         rate_limited: bool,
     },
@@ -87,6 +88,8 @@ pub struct GithubState {
     permits: Arc<Semaphore>,
     /// Tags stored ETags with the token that fetched them.
     token_tag: Arc<str>,
+    /// `github.timeout`: a read task's whole budget.
+    budget: Duration,
     counts: Counts,
 }
 
@@ -116,6 +119,7 @@ impl Actor for GithubTier {
             tree_waiters: HashMap::new(),
             permits: Arc::new(Semaphore::new(args.config.max_concurrent as usize)),
             token_tag: token_tag(args.config.token()).into(),
+            budget: args.config.timeout,
             counts: Counts::default(),
         })
     }
@@ -153,7 +157,9 @@ impl Actor for GithubTier {
                     permits: state.permits.clone(),
                     ttl: state.ttl.clone(),
                     token_tag: state.token_tag.clone(),
+                    budget: state.budget,
                     quota,
+                    trouble: Default::default(),
                     downloaded: Default::default(),
                 };
                 tokio::spawn(async move {
@@ -223,6 +229,7 @@ impl Actor for GithubTier {
                 }
             }
             ToGithub::Observed {
+                origin,
                 headers,
                 rate_limited,
             } => {
@@ -230,7 +237,10 @@ impl Actor for GithubTier {
                     let wait = state.quota.rate_limited(&headers, unix_ms());
                     tracing::warn!(?wait, "GitHub rate limit; not calling it before then");
                 } else {
-                    state.quota.observe(&headers);
+                    match origin {
+                        Origin::Api => state.quota.observe(&headers),
+                        Origin::Raw => state.quota.downloaded(),
+                    }
                     state.quota.succeeded();
                 }
             }
@@ -287,10 +297,12 @@ fn unavailable(reason: &str) -> TierError {
 /// Sends the headers of an answer to the actor and turns the answer into a plain result.
 fn report(
     myself: &ActorRef<ToGithub>,
+    origin: Origin,
     (outcome, headers): (Result<Fetched, super::http::FetchError>, Headers),
 ) -> Result<Fetched, TierError> {
     let rate_limited = matches!(outcome, Ok(Fetched::RateLimited));
     let _ = myself.send_message(ToGithub::Observed {
+        origin,
         headers: headers.clone(),
         rate_limited,
     });
@@ -324,6 +336,7 @@ async fn fetch_tree(
     let etag = previous.as_ref().and_then(|p| p.etag.clone());
     let fetched = report(
         myself,
+        Origin::Api,
         http.get(Origin::Api, &listing, etag.as_deref()).await,
     )?;
     let now = unix_ms();
@@ -359,7 +372,11 @@ async fn fetch_tree(
         framework.owner, framework.repo
     );
     pacer.until_ready().await;
-    match report(myself, http.get(Origin::Api, &path, None).await)? {
+    match report(
+        myself,
+        Origin::Api,
+        http.get(Origin::Api, &path, None).await,
+    )? {
         Fetched::Body { bytes, .. } => {
             let tree = RegistryTree::parse(framework, &bytes)
                 .map_err(|e| TierError::BadUpstream(e.to_string()))?;
@@ -391,14 +408,17 @@ struct ReadTask {
     permits: Arc<Semaphore>,
     ttl: TtlConfig,
     token_tag: Arc<str>,
+    /// How long the whole read may take, every key and request in it (`github.timeout`).
+    budget: Duration,
     /// The quota as it stood when the read began, for `metadata:github_rate_limit`.
     quota: Entry,
+    /// A failure met on the way that did not end the read (the registry listing could not
+    /// be revalidated, so the cached one was used): named if the budget then runs out.
+    trouble: std::sync::Mutex<Option<String>>,
     /// Raw files this task downloaded, by blob sha: keys read together (a batch of metadata
     /// keys all read the registry index) download each file once.
     downloaded: std::sync::Mutex<HashMap<String, Body>>,
 }
-
-const TREE_WAIT: Duration = Duration::from_secs(60);
 
 /// A short, stable tag for the token, so a stored ETag is only sent with the token that got
 /// it. Not a secret-preserving hash; tokens are long and random, and the tag is 64 bits.
@@ -421,6 +441,7 @@ fn joined_sha<'a>(shas: impl IntoIterator<Item = &'a str>) -> Arc<str> {
 
 impl ReadTask {
     async fn run(&self, wanted: Vec<(Key, Option<Entry>)>) -> Vec<Lookup> {
+        let deadline = tokio::time::Instant::now() + self.budget;
         let mut counts = Counts::default();
         let mut answers = Vec::with_capacity(wanted.len());
         for (key, stale) in wanted {
@@ -430,7 +451,10 @@ impl ReadTask {
             }
             let now = unix_ms();
             let expires = now + self.ttl.for_kind(key.kind()).as_millis() as u64;
-            let answer = match (self.read(&key, stale.as_ref()).await, stale) {
+            let read = tokio::time::timeout_at(deadline, self.read(&key, stale.as_ref()))
+                .await
+                .unwrap_or_else(|_| Err(self.out_of_time()));
+            let answer = match (read, stale) {
                 (Ok(Read::Value(value, validator)), _) => {
                     counts.found += 1;
                     Lookup::Hit(Entry::new(value, now, Some(expires)).with_validator(validator))
@@ -459,6 +483,15 @@ impl ReadTask {
         answers
     }
 
+    /// The budget ran out: say so, and what went wrong before, which is usually why.
+    fn out_of_time(&self) -> TierError {
+        let mut reason = super::http::FetchError::TooSlow(self.budget).to_string();
+        if let Some(trouble) = self.trouble.lock().expect("not poisoned").as_deref() {
+            reason = format!("{reason} ({trouble})");
+        }
+        unavailable(&reason)
+    }
+
     async fn read(&self, key: &Key, stale: Option<&Entry>) -> Result<Read, TierError> {
         let upstream = match Upstream::from_key(key) {
             Ok(Some(upstream)) => upstream,
@@ -468,15 +501,24 @@ impl ReadTask {
         let framework = upstream.framework();
         let TreeAnswer { tree, unconfirmed } = match self
             .myself
-            .call(|reply| ToGithub::Tree(framework, reply), Some(TREE_WAIT))
+            // The read's own deadline (`run`) ends a wait that outlasts the budget.
+            .call(
+                |reply| ToGithub::Tree(framework, reply),
+                Some(self.budget + Duration::from_secs(1)),
+            )
             .await
         {
             Ok(ractor::rpc::CallResult::Success(tree)) => tree?,
             _ => return Err(unavailable("the tree listing did not arrive")),
         };
         // Revalidating against a tree GitHub did not just confirm would prove nothing.
-        if let (Some(e), Some(_)) = (unconfirmed, stale) {
-            return Err(e);
+        match (unconfirmed, stale) {
+            (Some(e), Some(_)) => return Err(e),
+            (Some(e), None) => {
+                let trouble = format!("revalidating the registry listing failed: {e}");
+                *self.trouble.lock().expect("not poisoned") = Some(trouble);
+            }
+            (None, _) => {}
         }
         let plan = plan::plan(&upstream, &tree);
         let sha = match &plan {
@@ -569,7 +611,7 @@ impl ReadTask {
             .map_err(|_| unavailable("stopping"))?;
         self.pacer.until_ready().await;
         let answer = self.http.get(Origin::Raw, &path, etag.as_deref()).await;
-        match report(&self.myself, answer)? {
+        match report(&self.myself, Origin::Raw, answer)? {
             Fetched::Body { bytes, etag } => {
                 // The listing named the content by its blob sha: anything else is not it
                 // (a garbled answer, or a branch that moved since the listing).
@@ -683,7 +725,7 @@ mod tests {
     /// with the token that got it.
     #[tokio::test(flavor = "multi_thread")]
     async fn a_changed_sha_is_revalidated_with_the_etag_of_the_same_token() {
-        let Some(dir) = fixtures::dir() else { return };
+        let dir = fixtures::dir();
         let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
         let button = Key::parse("component:react:button").unwrap();
         let raw = "/raw/shadcn-ui/ui/main/apps/v4/registry/new-york-v4/ui/button.tsx";

@@ -18,7 +18,14 @@ pub struct HttpConfig {
     /// `https://raw.githubusercontent.com`.
     pub raw_url: String,
     pub token: Option<String>,
+    /// To open the connection.
     pub connect_timeout: Duration,
+    /// From sending a request to the first byte of its answer, connecting included.
+    pub first_byte_timeout: Duration,
+    /// Silence in the middle of a body.
+    pub idle_timeout: Duration,
+    /// One request from start to its body's last byte (a backstop: the read task's budget
+    /// for a whole key is `github.timeout` too).
     pub timeout: Duration,
     /// Larger bodies are refused (a 7 MB tree listing is GitHub's own maximum).
     pub max_body: usize,
@@ -31,6 +38,8 @@ impl HttpConfig {
             raw_url: config.raw_url.clone(),
             token: config.token().map(str::to_owned),
             connect_timeout: config.connect_timeout,
+            first_byte_timeout: config.first_byte_timeout,
+            idle_timeout: config.idle_timeout,
             timeout: config.timeout,
             max_body: config.max_body.bytes() as usize,
         }
@@ -58,8 +67,14 @@ pub enum Fetched {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
-    #[error("GitHub did not answer within {0:?}")]
-    Timeout(Duration),
+    /// Connected (or still connecting), and no answer began: a stalled proxy, a captive
+    /// portal, a half-dead link.
+    #[error("GitHub did not answer within {}", humantime::format_duration(*.0))]
+    NoAnswer(Duration),
+    #[error("GitHub stopped sending for {} in the middle of an answer", humantime::format_duration(*.0))]
+    Stalled(Duration),
+    #[error("GitHub's answer did not complete within {}", humantime::format_duration(*.0))]
+    TooSlow(Duration),
     #[error("cannot reach GitHub: {0}")]
     Connect(String),
     #[error("GitHub answered {0}")]
@@ -78,7 +93,11 @@ impl FetchError {
     /// Whether this says GitHub itself is failing (and so counts toward opening a breaker).
     pub fn is_upstream_failure(&self) -> bool {
         match self {
-            FetchError::Timeout(_) | FetchError::Connect(_) | FetchError::Truncated(_) => true,
+            FetchError::NoAnswer(_)
+            | FetchError::Stalled(_)
+            | FetchError::TooSlow(_)
+            | FetchError::Connect(_)
+            | FetchError::Truncated(_) => true,
             FetchError::Status(code) => *code >= 500,
             _ => false,
         }
@@ -123,10 +142,15 @@ impl Http {
         if let Some(etag) = etag {
             request = request.header("if-none-match", etag);
         }
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => return (Err(self.classify(e)), Headers::default()),
-        };
+        let response =
+            match tokio::time::timeout(self.config.first_byte_timeout, request.send()).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(e)) => return (Err(self.classify(e)), Headers::default()),
+                Err(_) => {
+                    let waited = self.config.first_byte_timeout;
+                    return (Err(FetchError::NoAnswer(waited)), Headers::default());
+                }
+            };
         let headers = Headers::parse(
             response
                 .headers()
@@ -170,7 +194,13 @@ impl Http {
         }
         let mut body = BytesMut::new();
         let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
+        let idle = self.config.idle_timeout;
+        loop {
+            let chunk = match tokio::time::timeout(idle, stream.next()).await {
+                Err(_) => return Err(FetchError::Stalled(idle)),
+                Ok(None) => break,
+                Ok(Some(chunk)) => chunk,
+            };
             let chunk = chunk.map_err(|e| match self.classify(e) {
                 FetchError::Other(reason) => FetchError::Truncated(reason),
                 other => other,
@@ -185,8 +215,13 @@ impl Http {
 
     fn classify(&self, e: reqwest::Error) -> FetchError {
         let reason = error_chain(&e);
-        if e.is_timeout() {
-            FetchError::Timeout(self.config.timeout)
+        if e.is_timeout() && e.is_connect() {
+            FetchError::Connect(format!(
+                "no connection within {}",
+                humantime::format_duration(self.config.connect_timeout)
+            ))
+        } else if e.is_timeout() {
+            FetchError::TooSlow(self.config.timeout)
         } else if e.is_redirect() {
             FetchError::Redirects(reason)
         } else if e.is_connect() || e.is_request() {
@@ -223,6 +258,8 @@ mod tests {
             raw_url: origin.raw_url(),
             token: None,
             connect_timeout: Duration::from_secs(2),
+            first_byte_timeout: Duration::from_millis(400),
+            idle_timeout: Duration::from_millis(300),
             timeout: Duration::from_millis(800),
             max_body,
         })
@@ -275,6 +312,9 @@ mod tests {
             "/raw/f/loop",
             "/raw/f/huge",
             "/raw/f/slow",
+            "/raw/f/hang",
+            "/raw/f/stall",
+            "/raw/f/trickle",
             "/raw/f/limit-headers",
         ] {
             origin.set(path, 200, body.clone());
@@ -301,6 +341,9 @@ mod tests {
         origin.fault("/raw/f/loop", Fault::RedirectLoop);
         origin.fault("/raw/f/huge", Fault::Huge(2 << 20));
         origin.fault("/raw/f/slow", Fault::Slow(Duration::from_millis(50)));
+        origin.fault("/raw/f/hang", Fault::Hang);
+        origin.fault("/raw/f/stall", Fault::StallBody);
+        origin.fault("/raw/f/trickle", Fault::Trickle(Duration::from_millis(100)));
         let http = http(&origin, 1 << 20);
         let get = |p: &'static str| {
             let http = &http;
@@ -331,10 +374,31 @@ mod tests {
             get("/raw/f/huge").await.0,
             Err(FetchError::TooLarge(1 << 20))
         );
-        assert!(matches!(
+        // Each budget names itself: no answer at all, silence mid-body, a body too slow.
+        let ms = Duration::from_millis;
+        assert_eq!(
             get("/raw/f/slow").await.0,
-            Err(FetchError::Timeout(_))
-        ));
+            Err(FetchError::TooSlow(ms(800)))
+        );
+        assert_eq!(
+            get("/raw/f/hang").await.0,
+            Err(FetchError::NoAnswer(ms(400)))
+        );
+        assert_eq!(
+            get("/raw/f/stall").await.0,
+            Err(FetchError::Stalled(ms(300)))
+        );
+        assert_eq!(
+            get("/raw/f/trickle").await.0,
+            Err(FetchError::TooSlow(ms(800)))
+        );
+        for budget in [FetchError::NoAnswer(ms(400)), FetchError::Stalled(ms(300))] {
+            assert!(budget.is_upstream_failure());
+        }
+        assert_eq!(
+            FetchError::NoAnswer(Duration::from_secs(10)).to_string(),
+            "GitHub did not answer within 10s"
+        );
         assert!(!FetchError::Status(404).is_upstream_failure());
         assert!(FetchError::Status(503).is_upstream_failure());
     }
@@ -349,6 +413,8 @@ mod tests {
             raw_url: format!("http://{addr}"),
             token: None,
             connect_timeout: Duration::from_secs(2),
+            first_byte_timeout: Duration::from_secs(2),
+            idle_timeout: Duration::from_secs(2),
             timeout: Duration::from_secs(2),
             max_body: 1024,
         })
@@ -360,9 +426,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_recorded_fixtures_are_served() {
-        let Some(dir) = crate::testkit::fixtures::dir() else {
-            return;
-        };
+        let dir = crate::testkit::fixtures::dir();
         let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
         let http = http(&origin, 8 << 20);
         let path = "/shadcn-ui/ui/main/apps/v4/registry/new-york-v4/ui/button.tsx";

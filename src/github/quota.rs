@@ -73,6 +73,9 @@ pub struct QuotaState {
     /// API answers this daemon received (the ones with rate-limit headers), 304s included,
     /// and how many of them were 304s (which cost no quota).
     pub api_answers: u64,
+    /// Files downloaded from the raw host, which the API quota does not count.
+    #[serde(default)]
+    pub raw_downloads: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +144,12 @@ impl Quota {
         if headers.resource.is_some() {
             s.resource.clone_from(&headers.resource);
         }
+    }
+
+    /// An answer of the raw file host: it costs no API quota, and whatever rate-limit headers
+    /// it carries do not describe the API's.
+    pub fn downloaded(&mut self) {
+        self.state.raw_downloads += 1;
     }
 
     /// A 403/429 that is a rate limit: blocks the origin and returns how long.

@@ -451,9 +451,7 @@ b' }]"#,
 
     #[test]
     fn the_real_registry_files_parse() {
-        let Some(dir) = crate::testkit::fixtures::dir() else {
-            return;
-        };
+        let dir = crate::testkit::fixtures::dir();
         let base =
             dir.join("raw.githubusercontent.com/shadcn-ui/ui/main/apps/v4/registry/new-york-v4");
         let ui =

@@ -210,21 +210,19 @@ fn distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
-    fn fixture(fw: &str, sha: &str) -> Option<RegistryTree> {
-        let dir = crate::testkit::fixtures::dir()?;
+    fn fixture(fw: &str, sha: &str) -> RegistryTree {
+        let dir = crate::testkit::fixtures::dir();
         let framework = Framework::find(fw).unwrap();
         let path = dir.join(format!(
             "github-api/repos/{}/{}/git/trees/{sha}.recursive.json",
             framework.owner, framework.repo
         ));
-        Some(RegistryTree::parse(framework, &std::fs::read(path).unwrap()).unwrap())
+        RegistryTree::parse(framework, &std::fs::read(path).unwrap()).unwrap()
     }
 
     #[test]
     fn the_react_registry_lists_components_demos_and_blocks() {
-        let Some(tree) = fixture("react", "caca6af200dbc6cd12edcea4b6c0668c496cafa5") else {
-            return;
-        };
+        let tree = fixture("react", "caca6af200dbc6cd12edcea4b6c0668c496cafa5");
         let components = tree.components();
         assert_eq!(components.len(), 61, "{components:?}");
         assert!(components.iter().any(|c| c == "button"));

@@ -1,5 +1,5 @@
 //! A fake GitHub for tests and benchmarks: a real HTTP/1.1 server on 127.0.0.1 that serves
-//! recorded content (`shared/fixtures/github`) or bodies a test sets. It answers conditional
+//! recorded content (`tests/fixtures/github`) or bodies a test sets. It answers conditional
 //! requests with 304, sends rate-limit headers on API answers, can inject faults per path, and
 //! counts the requests it saw per path, so a test can assert what a flow cost.
 //!
@@ -42,6 +42,13 @@ pub enum Fault {
     Huge(usize),
     /// Wait this long, then answer normally.
     Delay(Duration),
+    /// Read the request and never answer, holding the connection open (a captive portal,
+    /// a stalled proxy).
+    Hang,
+    /// Send the head and half the body, then go silent, holding the connection open.
+    StallBody,
+    /// Send the body one byte at a time with this pause between bytes.
+    Trickle(Duration),
     /// 304 Not Modified with no ETag, whatever the request asked.
     NotModifiedWithoutEtag,
     /// This status with the request's own head (credentials included) as the body, as a
@@ -340,6 +347,25 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
             let head = head_bytes(status, &headers, body.len());
             let _ = stream.write_all(&head).await;
             let _ = stream.write_all(&body[..body.len() / 2]).await;
+            return;
+        }
+        Some(Fault::Hang) => std::future::pending().await,
+        Some(Fault::StallBody) => {
+            let head = head_bytes(status, &headers, body.len());
+            let _ = stream.write_all(&head).await;
+            let _ = stream.write_all(&body[..body.len() / 2]).await;
+            let _ = stream.flush().await;
+            std::future::pending().await
+        }
+        Some(Fault::Trickle(pause)) => {
+            let head = head_bytes(status, &headers, body.len());
+            let _ = stream.write_all(&head).await;
+            for byte in body.chunks(1) {
+                if stream.write_all(byte).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(pause).await;
+            }
             return;
         }
         Some(Fault::Slow(pause)) => {

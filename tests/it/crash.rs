@@ -16,6 +16,14 @@ use shadcache::client::Client;
 use shadcache::protocol::{Ack, Found, Request, Response, TierName};
 
 use crate::harness::TestDaemon;
+use crate::runner::Test;
+
+pub fn tests() -> Vec<Test> {
+    [full_disk::tests(), kill_loop::tests(), sigterm::tests()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
 
 /// xorshift64*: seeded, so a run's choices (kill delays, operations) can be repeated without
 /// `rand`. The daemon's own scheduling still varies from run to run.

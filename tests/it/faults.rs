@@ -11,6 +11,26 @@ use shadcache::testkit::fixtures::dir as fixtures;
 use shadcache::testkit::origin::{FakeOrigin, Fault};
 
 use crate::harness::TestDaemon;
+use crate::runner::tests;
+
+tests![
+    server_error,
+    timeout,
+    an_origin_that_accepts_and_never_answers,
+    a_body_that_stalls_halfway,
+    a_body_that_trickles_a_byte_at_a_time,
+    connection_reset,
+    connection_refused,
+    slow_body,
+    truncated_body,
+    garbage_body,
+    body_over_the_size_limit,
+    redirect_loop,
+    forbidden_with_rate_limit_headers,
+    too_many_requests_with_retry_after,
+    not_found,
+    not_modified_without_an_etag,
+];
 
 const LISTING: &str = "/api/repos/shadcn-ui/ui/contents/apps/v4/registry?ref=main";
 const RAW: &str = "/raw/shadcn-ui/ui/main/apps/v4/registry/new-york-v4/ui";
@@ -26,13 +46,14 @@ enum Expect {
 }
 
 async fn run(fault: Option<Fault>, expect: Expect) {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     // The breaker is tested on its own (router.rs); here it must stay out of the way, so
     // each fault is seen for what it is.
     let d = TestDaemon::start_with(&format!(
         "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\
-         timeout = \"1s\"\nconnect_timeout = \"1s\"\nmax_body = \"{MAX_BODY}\"\n\n\
+         connect_timeout = \"1s\"\nfirst_byte_timeout = \"1s\"\nidle_timeout = \"1s\"\n\
+         timeout = \"2s\"\nmax_body = \"{MAX_BODY}\"\n\n\
          [ttl]\ncomponent = \"1s\"\ntree = \"1s\"\n\n\
          [breaker]\nmin_failures = 1000\ncooldown = \"1h\"\n\n\
          [daemon]\nframe_timeout = \"1s\"\nlog_level = \"debug\"\n",
@@ -166,7 +187,6 @@ fn rss_kib(pid: i32) -> u64 {
 
 const UNAVAILABLE: ErrorCode = ErrorCode::Unavailable;
 
-#[tokio::test(flavor = "multi_thread")]
 async fn server_error() {
     run(
         Some(Fault::Status(503)),
@@ -175,7 +195,6 @@ async fn server_error() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn timeout() {
     run(
         Some(Fault::Delay(Duration::from_secs(3))),
@@ -184,7 +203,31 @@ async fn timeout() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
+async fn an_origin_that_accepts_and_never_answers() {
+    run(
+        Some(Fault::Hang),
+        Expect::Error(UNAVAILABLE, &["GitHub did not answer within 1s"]),
+    )
+    .await;
+}
+
+async fn a_body_that_stalls_halfway() {
+    run(
+        Some(Fault::StallBody),
+        Expect::Error(UNAVAILABLE, &["GitHub stopped sending for 1s"]),
+    )
+    .await;
+}
+
+/// Never silent for the idle budget, so only the whole-answer budget stops it.
+async fn a_body_that_trickles_a_byte_at_a_time() {
+    run(
+        Some(Fault::Trickle(Duration::from_millis(300))),
+        Expect::Error(UNAVAILABLE, &["did not complete within 2s"]),
+    )
+    .await;
+}
+
 async fn connection_reset() {
     run(
         Some(Fault::Reset),
@@ -193,21 +236,18 @@ async fn connection_reset() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn connection_refused() {
     run(None, Expect::Error(UNAVAILABLE, &["cannot reach GitHub"])).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn slow_body() {
     run(
         Some(Fault::Slow(Duration::from_millis(100))),
-        Expect::Error(UNAVAILABLE, &["did not answer within"]),
+        Expect::Error(UNAVAILABLE, &["did not complete within"]),
     )
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn truncated_body() {
     run(
         Some(Fault::Truncate),
@@ -216,7 +256,6 @@ async fn truncated_body() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn garbage_body() {
     run(
         Some(Fault::Garbage),
@@ -225,7 +264,6 @@ async fn garbage_body() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn body_over_the_size_limit() {
     run(
         Some(Fault::Huge(MAX_BODY * 8)),
@@ -234,7 +272,6 @@ async fn body_over_the_size_limit() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn redirect_loop() {
     run(
         Some(Fault::RedirectLoop),
@@ -243,7 +280,6 @@ async fn redirect_loop() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn forbidden_with_rate_limit_headers() {
     run(
         Some(Fault::RateLimit {
@@ -256,7 +292,6 @@ async fn forbidden_with_rate_limit_headers() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn too_many_requests_with_retry_after() {
     run(
         Some(Fault::RateLimit {
@@ -269,7 +304,6 @@ async fn too_many_requests_with_retry_after() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn not_found() {
     run(
         Some(Fault::Status(404)),
@@ -278,7 +312,6 @@ async fn not_found() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn not_modified_without_an_etag() {
     // The listing's 304 confirms our copy; a 304 to a download that sent no ETag is bogus.
     run(

@@ -8,6 +8,16 @@ use bytes::Bytes;
 use shadcache::protocol::{Ack, Request, Response, TierName};
 
 use crate::harness::{TEST_CONFIG, TestDaemon};
+use crate::runner::tests;
+
+tests![
+    every_kind_survives_kill_9_and_is_served_from_l2,
+    kill_9_during_writes_loses_no_acknowledged_write,
+    a_locked_data_dir_leaves_the_daemon_serving_and_l2_opens_when_freed,
+    an_unusable_data_dir_leaves_the_daemon_serving_from_memory,
+    migrate_and_maintenance_work_with_and_without_a_daemon,
+    a_corrupt_data_dir_leaves_the_daemon_serving_and_says_why,
+];
 
 async fn l2_state(d: &TestDaemon) -> String {
     match d.request(Request::Stats).await {
@@ -58,7 +68,6 @@ const KINDS: &[&str] = &[
     "notes:anything",
 ];
 
-#[tokio::test(flavor = "multi_thread")]
 async fn every_kind_survives_kill_9_and_is_served_from_l2() {
     let d = TestDaemon::start();
     wait_l2_up(&d).await;
@@ -104,7 +113,6 @@ async fn every_kind_survives_kill_9_and_is_served_from_l2() {
 
 /// Kills the daemon at random points of a write load; every write answered `Stored` must be
 /// there after each restart. `SHADCACHE_CRASH_ROUNDS` runs a longer loop (default 3).
-#[tokio::test(flavor = "multi_thread")]
 async fn kill_9_during_writes_loses_no_acknowledged_write() {
     let rounds: usize = std::env::var("SHADCACHE_CRASH_ROUNDS")
         .ok()
@@ -174,7 +182,6 @@ async fn kill_9_during_writes_loses_no_acknowledged_write() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn a_locked_data_dir_leaves_the_daemon_serving_and_l2_opens_when_freed() {
     let d = TestDaemon::prepare(&format!("{TEST_CONFIG}\n[l2]\nopen_wait = \"300ms\"\n"));
     // Another process holds the embedded database's own lock.
@@ -205,7 +212,6 @@ async fn a_locked_data_dir_leaves_the_daemon_serving_and_l2_opens_when_freed() {
     assert_eq!(d.request(set).await, Response::Stored(Ack::Stored));
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn an_unusable_data_dir_leaves_the_daemon_serving_from_memory() {
     let d = TestDaemon::prepare(TEST_CONFIG);
     // The data dir's parent is a regular file: nothing can be created there, even by root.
@@ -222,7 +228,6 @@ async fn an_unusable_data_dir_leaves_the_daemon_serving_from_memory() {
     assert!(d.log_text().contains("L2 will retry"), "{}", d.log_text());
 }
 
-#[test]
 fn migrate_and_maintenance_work_with_and_without_a_daemon() {
     let d = TestDaemon::prepare(TEST_CONFIG);
     let data_dir = d.data_dir.to_str().unwrap().to_owned();
@@ -256,7 +261,6 @@ fn migrate_and_maintenance_work_with_and_without_a_daemon() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("directly"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn a_corrupt_data_dir_leaves_the_daemon_serving_and_says_why() {
     let mut d = TestDaemon::start();
     wait_l2_up(&d).await;

@@ -10,7 +10,16 @@ use shadcache::testkit::origin::{FakeOrigin, Fault};
 
 use crate::harness::TestDaemon;
 
+use crate::runner::tests;
 use shadcache::testkit::fixtures::dir as fixtures;
+
+tests![
+    react_content_is_served_byte_identical_for_two_api_calls,
+    a_rate_limited_origin_is_not_called_again_before_its_reset,
+    base_ui_and_svelte_are_served_byte_identical,
+    a_full_react_pass_costs_two_api_calls_and_a_second_pass_after_ttl_costs_no_quota,
+    upstream_requests_are_paced,
+];
 
 fn daemon_for(origin: &FakeOrigin) -> TestDaemon {
     TestDaemon::start_with(&format!(
@@ -29,9 +38,8 @@ async fn get(d: &TestDaemon, key: &str) -> Option<(Bytes, TierName)> {
 
 const REACT_RAW: &str = "raw.githubusercontent.com/shadcn-ui/ui/main/apps/v4/registry/new-york-v4";
 
-#[tokio::test(flavor = "multi_thread")]
 async fn react_content_is_served_byte_identical_for_two_api_calls() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = daemon_for(&origin);
 
@@ -114,9 +122,8 @@ async fn react_content_is_served_byte_identical_for_two_api_calls() {
     assert_eq!(origin.totals().1, 2, "{:?}", origin.requests());
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn a_rate_limited_origin_is_not_called_again_before_its_reset() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let listing = "/api/repos/shadcn-ui/ui/contents/apps/v4/registry?ref=main";
     origin.fault(
@@ -166,9 +173,8 @@ async fn a_rate_limited_origin_is_not_called_again_before_its_reset() {
 }
 
 /// Every other framework the fixtures cover: React with Base UI, and Svelte.
-#[tokio::test(flavor = "multi_thread")]
 async fn base_ui_and_svelte_are_served_byte_identical() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = daemon_for(&origin);
     let base = "raw.githubusercontent.com/shadcn-ui/ui/main/apps/v4/registry/bases/base";
@@ -221,9 +227,8 @@ async fn base_ui_and_svelte_are_served_byte_identical() {
 /// The issue's budget: the whole react fixture set (25 components, their 22 demos, 4 blocks)
 /// costs 2 API calls plus one raw download per file; a second pass after every TTL ran out
 /// costs no primary quota (the tree is revalidated with a 304).
-#[tokio::test(flavor = "multi_thread")]
 async fn a_full_react_pass_costs_two_api_calls_and_a_second_pass_after_ttl_costs_no_quota() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = TestDaemon::start_with(&format!(
         "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\n\
@@ -330,9 +335,8 @@ async fn a_full_react_pass_costs_two_api_calls_and_a_second_pass_after_ttl_costs
 /// Upstream requests are paced (`github.requests_per_second`, a burst of as many): six
 /// requests at 2 a second take well over a second, however fast the origin (unpaced, they
 /// take a few milliseconds here).
-#[tokio::test(flavor = "multi_thread")]
 async fn upstream_requests_are_paced() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = TestDaemon::start_with(&format!(
         "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 2\n\n\

@@ -8,6 +8,16 @@ use bytes::Bytes;
 use shadcache::protocol::{Request, Response};
 
 use crate::harness::{TEST_CONFIG, TestDaemon, base_command};
+use crate::runner::tests;
+
+tests![
+    sigterm_drains_removes_the_socket_and_exits_zero,
+    sighup_reloads_a_good_file_and_keeps_the_old_config_on_a_bad_one,
+    a_second_daemon_on_the_same_data_dir_refuses,
+    a_live_socket_is_not_taken_over_but_a_stale_one_is,
+    a_peer_with_another_uid_is_refused: Root,
+    sigterm_while_l2_is_still_opening_exits_promptly,
+];
 
 async fn capacity(d: &TestDaemon) -> u64 {
     match d.request(Request::Stats).await {
@@ -16,7 +26,6 @@ async fn capacity(d: &TestDaemon) -> u64 {
     }
 }
 
-#[tokio::test]
 async fn sigterm_drains_removes_the_socket_and_exits_zero() {
     let mut d = TestDaemon::start();
     assert_eq!(
@@ -47,7 +56,6 @@ async fn sigterm_drains_removes_the_socket_and_exits_zero() {
     assert!(!d.socket.exists(), "socket file left behind");
 }
 
-#[tokio::test]
 async fn sighup_reloads_a_good_file_and_keeps_the_old_config_on_a_bad_one() {
     let d = TestDaemon::start_with(&format!("{TEST_CONFIG}\n[l1]\nmax_bytes = \"8MiB\"\n"));
     assert_eq!(capacity(&d).await, 8 << 20);
@@ -77,7 +85,6 @@ async fn sighup_reloads_a_good_file_and_keeps_the_old_config_on_a_bad_one() {
     assert_eq!(d.request(Request::Ping).await, Response::Pong);
 }
 
-#[test]
 fn a_second_daemon_on_the_same_data_dir_refuses() {
     let first = TestDaemon::start();
     let other_socket = first.dir.path().join("second.sock");
@@ -94,7 +101,6 @@ fn a_second_daemon_on_the_same_data_dir_refuses() {
     assert!(!other_socket.exists());
 }
 
-#[test]
 fn a_live_socket_is_not_taken_over_but_a_stale_one_is() {
     let first = TestDaemon::start();
     // Same socket, another data dir: the live daemon keeps its socket.
@@ -117,13 +123,7 @@ fn a_live_socket_is_not_taken_over_but_a_stale_one_is() {
     assert!(stale.cli(&["ping"], None).status.success());
 }
 
-#[test]
 fn a_peer_with_another_uid_is_refused() {
-    // SAFETY: getuid has no preconditions.
-    if unsafe { libc::getuid() } != 0 {
-        eprintln!("skipped: needs root to connect as a second user");
-        return;
-    }
     let d = TestDaemon::prepare(TEST_CONFIG);
     // Let another user reach the socket file, so that only SO_PEERCRED stands in the way.
     std::fs::set_permissions(d.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -149,7 +149,6 @@ fn a_peer_with_another_uid_is_refused() {
 
 /// Regression: dropping the runtime waited without limit for the database still starting, so
 /// a daemon told to stop right after READY could hang after logging "stopped".
-#[test]
 fn sigterm_while_l2_is_still_opening_exits_promptly() {
     for _ in 0..3 {
         let mut d = TestDaemon::start();

@@ -10,6 +10,17 @@ use shadcache::testkit::fixtures::dir as fixtures;
 use shadcache::testkit::origin::{FakeOrigin, Fault};
 
 use crate::harness::{BIN, TestDaemon};
+use crate::runner::tests;
+
+tests![
+    mcp_tools_match_upstream_and_serve_the_fixtures: Node,
+    three_mcp_processes_share_one_daemon_and_one_fetch: Node,
+    mcp_without_a_daemon_says_how_to_start_one: Node,
+    warming_the_react_registry_costs_two_api_calls,
+    domain_commands_on_the_cli,
+    mcp_starts_a_daemon_when_asked_to: Node,
+    github_warm_prefetches_at_start,
+];
 
 const FIXTURE_RAW: &str =
     "raw.githubusercontent.com/shadcn-ui/ui/main/apps/v4/registry/new-york-v4";
@@ -23,25 +34,9 @@ fn daemon_for(origin: &FakeOrigin) -> TestDaemon {
     ))
 }
 
-/// The client script's folder, when Node and the SDK are installed (`npm ci` there; `.ci/run`
-/// does it). Absent: a printed skip, or a failure under `SHADCACHE_REQUIRE_NODE=1`.
-fn mcp_client() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp");
-    let sdk = dir.join("node_modules/@modelcontextprotocol/sdk");
-    let node = Command::new("node").arg("--version").output();
-    let ready = sdk.is_dir() && node.is_ok_and(|o| o.status.success());
-    if ready {
-        return Some(dir);
-    }
-    let why = format!(
-        "node or {} is missing (run `npm ci --prefix tests/mcp`)",
-        sdk.display()
-    );
-    if std::env::var("SHADCACHE_REQUIRE_NODE").is_ok_and(|v| v == "1") {
-        panic!("SHADCACHE_REQUIRE_NODE=1 but {why}");
-    }
-    eprintln!("skipped: {why}");
-    None
+/// The client script's folder (`npm ci --prefix tests/mcp`; `.ci/run` does it).
+fn mcp_client() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp")
 }
 
 /// Runs the client script in `mode` against `d`; returns its findings line.
@@ -65,10 +60,9 @@ fn run_client(dir: &Path, mode: &str, d: &TestDaemon, fixtures: &Path) -> String
     stdout
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn mcp_tools_match_upstream_and_serve_the_fixtures() {
-    let Some(client) = mcp_client() else { return };
-    let Some(dir) = fixtures() else { return };
+    let client = mcp_client();
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = daemon_for(&origin);
     let findings = run_client(&client, "tools", &d, &dir);
@@ -77,10 +71,9 @@ async fn mcp_tools_match_upstream_and_serve_the_fixtures() {
     assert!(findings.contains("l1_hit_ms"), "{findings}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn three_mcp_processes_share_one_daemon_and_one_fetch() {
-    let Some(client) = mcp_client() else { return };
-    let Some(dir) = fixtures() else { return };
+    let client = mcp_client();
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let card = "/raw/shadcn-ui/ui/main/apps/v4/registry/new-york-v4/ui/card.tsx";
     origin.fault(card, Fault::Delay(Duration::from_millis(500)));
@@ -89,17 +82,15 @@ async fn three_mcp_processes_share_one_daemon_and_one_fetch() {
     assert_eq!(origin.count(card), 1, "{:?}", origin.requests());
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn mcp_without_a_daemon_says_how_to_start_one() {
-    let Some(client) = mcp_client() else { return };
-    let Some(dir) = fixtures() else { return };
+    let client = mcp_client();
+    let dir = fixtures();
     let d = TestDaemon::prepare(crate::harness::TEST_CONFIG);
     run_client(&client, "nodaemon", &d, &dir);
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn warming_the_react_registry_costs_two_api_calls() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = daemon_for(&origin);
     let out = d.cli(&["warm", "--framework", "react"], None);
@@ -110,9 +101,16 @@ async fn warming_the_react_registry_costs_two_api_calls() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.starts_with("react: "), "{stdout}");
-    assert!(stdout.contains("; 2 API calls"), "{stdout}");
     let (all, api) = origin.totals();
     assert_eq!(api, 2, "{:?}", origin.requests());
+    // The quota's calls and the free downloads apart, each as the origin counted them.
+    let raw = all - api;
+    assert!(
+        stdout.contains(&format!(
+            "; 2 API calls (4998 of 5000 left this hour), {raw} raw downloads (no quota)"
+        )),
+        "{stdout}"
+    );
     eprintln!(
         "warm: {} | {api} API calls, {} raw downloads",
         stdout.trim(),
@@ -132,9 +130,8 @@ async fn warming_the_react_registry_costs_two_api_calls() {
     assert_eq!(origin.totals(), (all, api));
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn domain_commands_on_the_cli() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = daemon_for(&origin);
     let text = |out: &std::process::Output| String::from_utf8_lossy(&out.stdout).into_owned();
@@ -164,10 +161,9 @@ async fn domain_commands_on_the_cli() {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown framework `angular`"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn mcp_starts_a_daemon_when_asked_to() {
-    let Some(client) = mcp_client() else { return };
-    let Some(dir) = fixtures() else { return };
+    let client = mcp_client();
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = TestDaemon::prepare("");
     // The config the started daemon reads: its data dir inside the test's folder.
@@ -194,9 +190,8 @@ async fn mcp_starts_a_daemon_when_asked_to() {
     assert!(!d.socket.exists(), "the started daemon did not stop");
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn github_warm_prefetches_at_start() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = TestDaemon::start_with(&format!(
         "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\nwarm = \"react\"\n\n\

@@ -12,27 +12,24 @@ use shadcache::testkit::fixtures::dir as fixtures;
 use shadcache::testkit::origin::FakeOrigin;
 
 use crate::harness::TestDaemon;
+use crate::runner::tests;
+
+tests![
+    two_daemons_share_one_l2_and_ask_github_once: Postgres,
+    a_server_restart_loses_no_acknowledged_write: Postgres + PostgresRestart,
+    a_stuck_server_fills_the_pool_and_later_reads_time_out: Postgres,
+    an_older_write_never_replaces_a_newer_row: Postgres,
+];
 
 /// One test at a time on the server: one of them restarts it.
-static SERVER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+pub static SERVER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn server() -> Option<String> {
-    match std::env::var("SHADCACHE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            let why =
-                "SHADCACHE_TEST_POSTGRES_URL is not set (.ci/run starts a server and sets it)";
-            if std::env::var("SHADCACHE_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
-                panic!("SHADCACHE_REQUIRE_POSTGRES=1 but {why}");
-            }
-            eprintln!("skipped: {why}");
-            None
-        }
-    }
+pub fn server() -> String {
+    std::env::var("SHADCACHE_TEST_POSTGRES_URL").expect("the runner checked it is set")
 }
 
 /// A new, empty database on the server; returns its connection string.
-async fn fresh_database(server: &str) -> String {
+pub async fn fresh_database(server: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     let name = format!(
         "shadcache_it_{}_{}",
@@ -54,7 +51,7 @@ async fn fresh_database(server: &str) -> String {
     format!("{server} dbname={name}")
 }
 
-async fn sql(url: &str) -> tokio_postgres::Client {
+pub async fn sql(url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .unwrap();
@@ -69,7 +66,7 @@ fn config(url: &str, github: &str) -> String {
     )
 }
 
-async fn wait_l2_up(d: &TestDaemon) {
+pub async fn wait_l2_up(d: &TestDaemon) {
     d.wait_for_stats("L2 up", |s| {
         s.tiers
             .iter()
@@ -78,11 +75,10 @@ async fn wait_l2_up(d: &TestDaemon) {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn two_daemons_share_one_l2_and_ask_github_once() {
-    let Some(server) = server() else { return };
+    let server = server();
     let _one_at_a_time = SERVER.lock().await;
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let url = fresh_database(&server).await;
     let github = format!(
@@ -152,17 +148,10 @@ async fn two_daemons_share_one_l2_and_ask_github_once() {
     assert_eq!(count().await, 0);
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn a_server_restart_loses_no_acknowledged_write() {
-    let Some(server) = server() else { return };
+    let server = server();
     let _one_at_a_time = SERVER.lock().await;
-    let Ok(restart) = std::env::var("SHADCACHE_TEST_POSTGRES_RESTART") else {
-        if std::env::var("SHADCACHE_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
-            panic!("SHADCACHE_REQUIRE_POSTGRES=1 but SHADCACHE_TEST_POSTGRES_RESTART is not set");
-        }
-        eprintln!("skipped: SHADCACHE_TEST_POSTGRES_RESTART is not set");
-        return;
-    };
+    let restart = std::env::var("SHADCACHE_TEST_POSTGRES_RESTART").unwrap();
     let url = fresh_database(&server).await;
     let github = "[github]\nenabled = false\n";
     let daemons = [
@@ -239,9 +228,8 @@ async fn a_server_restart_loses_no_acknowledged_write() {
 /// The pool is bounded: with the server stuck (a lock the test holds), queries beyond what
 /// the pool admits wait `l2.acquire_timeout` and fail, and the daemon answers without L2
 /// instead of queueing without end.
-#[tokio::test(flavor = "multi_thread")]
 async fn a_stuck_server_fills_the_pool_and_later_reads_time_out() {
-    let Some(server) = server() else { return };
+    let server = server();
     let _one_at_a_time = SERVER.lock().await;
     let url = fresh_database(&server).await;
     let d = TestDaemon::start_with(&format!(
@@ -289,9 +277,8 @@ async fn a_stuck_server_fills_the_pool_and_later_reads_time_out() {
 
 /// Several writers: a write never replaces a row fetched later than it (say by another
 /// daemon whose fetch finished after this one started).
-#[tokio::test(flavor = "multi_thread")]
 async fn an_older_write_never_replaces_a_newer_row() {
-    let Some(server) = server() else { return };
+    let server = server();
     let _one_at_a_time = SERVER.lock().await;
     let url = fresh_database(&server).await;
     let d = TestDaemon::start_with(&config(&url, "[github]\nenabled = false\n"));

@@ -13,6 +13,19 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 
 use crate::harness::TestDaemon;
+use crate::runner::tests;
+
+tests![
+    concurrent_clients_each_see_their_own_writes,
+    pipelined_requests_are_answered_in_order,
+    storage_interface_round_trip,
+    garbage_frame_gets_an_error_and_the_connection_stays_usable,
+    oversized_frame_is_refused_and_closed,
+    truncated_and_slow_frames_do_not_stall_other_clients,
+    bad_handshakes_are_refused_clearly,
+    connection_cap_refuses_with_a_clear_error,
+    an_answer_too_big_for_a_frame_is_an_error_not_a_dropped_connection,
+];
 
 const MAX: usize = 64 << 20;
 
@@ -43,7 +56,6 @@ async fn ping_ok(d: &TestDaemon) {
     assert_eq!(d.request(Request::Ping).await, Response::Pong);
 }
 
-#[tokio::test]
 async fn concurrent_clients_each_see_their_own_writes() {
     let d = TestDaemon::start();
     let mut tasks = Vec::new();
@@ -79,7 +91,6 @@ async fn concurrent_clients_each_see_their_own_writes() {
     );
 }
 
-#[tokio::test]
 async fn pipelined_requests_are_answered_in_order() {
     let d = TestDaemon::start();
     let mut client = d.client().await;
@@ -122,7 +133,6 @@ async fn pipelined_requests_are_answered_in_order() {
     }
 }
 
-#[tokio::test]
 async fn storage_interface_round_trip() {
     let d = TestDaemon::start();
     let mut c = d.client().await;
@@ -218,7 +228,6 @@ async fn storage_interface_round_trip() {
     );
 }
 
-#[tokio::test]
 async fn garbage_frame_gets_an_error_and_the_connection_stays_usable() {
     let d = TestDaemon::start();
     let mut stream = raw_connect(&d).await;
@@ -235,7 +244,6 @@ async fn garbage_frame_gets_an_error_and_the_connection_stays_usable() {
     assert_eq!(read::<Response>(&mut stream).await, Some(Response::Pong));
 }
 
-#[tokio::test]
 async fn oversized_frame_is_refused_and_closed() {
     let d = TestDaemon::start();
     let mut stream = raw_connect(&d).await;
@@ -251,7 +259,6 @@ async fn oversized_frame_is_refused_and_closed() {
     ping_ok(&d).await;
 }
 
-#[tokio::test]
 async fn truncated_and_slow_frames_do_not_stall_other_clients() {
     let d = TestDaemon::start();
     // A frame that promises 100 bytes and delivers 3, then silence.
@@ -276,7 +283,6 @@ async fn truncated_and_slow_frames_do_not_stall_other_clients() {
     ping_ok(&d).await;
 }
 
-#[tokio::test]
 async fn bad_handshakes_are_refused_clearly() {
     let d = TestDaemon::start();
     let mismatch = Hello {
@@ -305,7 +311,6 @@ async fn bad_handshakes_are_refused_clearly() {
     ping_ok(&d).await;
 }
 
-#[tokio::test]
 async fn connection_cap_refuses_with_a_clear_error() {
     let config = format!("{}max_connections = 3\n", crate::harness::TEST_CONFIG);
     let d = TestDaemon::start_with(&config);
@@ -329,7 +334,6 @@ async fn connection_cap_refuses_with_a_clear_error() {
     panic!("connection slots were never released");
 }
 
-#[tokio::test]
 async fn an_answer_too_big_for_a_frame_is_an_error_not_a_dropped_connection() {
     let config = format!(
         "{}max_frame_size = \"64KiB\"\n",

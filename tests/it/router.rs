@@ -13,6 +13,18 @@ use shadcache::testkit::fixtures::dir as fixtures;
 use shadcache::testkit::origin::{FakeOrigin, Fault};
 
 use crate::harness::{TEST_CONFIG, TestDaemon};
+use crate::runner::tests;
+
+tests![
+    a_hundred_concurrent_misses_of_one_key_cost_one_upstream_request,
+    github_down_serves_stale_copies_opens_the_breaker_and_recovers,
+    rate_limited_github_serves_stale_copies_and_is_left_alone_until_the_reset,
+    ten_thousand_queued_writes_survive_sigterm,
+    a_full_queue_pushes_back_instead_of_growing,
+    without_stale_while_revalidate_reads_wait_for_github_and_fall_back_to_stale,
+    cache_aside_kinds_are_never_fetched,
+    a_failing_refresh_is_not_retried_on_every_read,
+];
 
 const LISTING: &str = "/api/repos/shadcn-ui/ui/contents/apps/v4/registry?ref=main";
 const RAW: &str = "/raw/shadcn-ui/ui/main/apps/v4/registry/new-york-v4";
@@ -40,9 +52,8 @@ async fn found(d: &TestDaemon, key: &str) -> Found {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn a_hundred_concurrent_misses_of_one_key_cost_one_upstream_request() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let raw = format!("{RAW}/ui/button.tsx");
     // Slow enough that every client asks while the first fetch is in flight.
@@ -85,9 +96,8 @@ async fn fetch_then_expire(d: &TestDaemon) {
     tokio::time::sleep(Duration::from_millis(1_100)).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn github_down_serves_stale_copies_opens_the_breaker_and_recovers() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = daemon_for(
         &origin,
@@ -169,9 +179,8 @@ async fn github_down_serves_stale_copies_opens_the_breaker_and_recovers() {
     assert_eq!(dialog.info.tier, TierName::Github);
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn rate_limited_github_serves_stale_copies_and_is_left_alone_until_the_reset() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = daemon_for(&origin, "[ttl]\ncomponent = \"1s\"\ntree = \"1s\"\n");
     fetch_then_expire(&d).await;
@@ -211,7 +220,6 @@ async fn rate_limited_github_serves_stale_copies_and_is_left_alone_until_the_res
 const WRITE_BEHIND: &str = "[strategy]\ndefault = \"write-behind\"\n\n\
      [write_behind]\ncapacity = 20000\nbatch = 20000\nmax_age = \"1h\"\n";
 
-#[tokio::test(flavor = "multi_thread")]
 async fn ten_thousand_queued_writes_survive_sigterm() {
     let config = TEST_CONFIG.replace("[daemon]", &format!("{WRITE_BEHIND}\n[daemon]"));
     let mut d = TestDaemon::start_with(&config);
@@ -268,7 +276,6 @@ async fn ten_thousand_queued_writes_survive_sigterm() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn a_full_queue_pushes_back_instead_of_growing() {
     let config = TEST_CONFIG.replace(
         "[daemon]",
@@ -305,9 +312,8 @@ async fn a_full_queue_pushes_back_instead_of_growing() {
     assert_eq!(found(&d, "note:7").await.value, Bytes::from_static(b"v"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn without_stale_while_revalidate_reads_wait_for_github_and_fall_back_to_stale() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = daemon_for(
         &origin,
@@ -329,9 +335,8 @@ async fn without_stale_while_revalidate_reads_wait_for_github_and_fall_back_to_s
     assert_eq!(fallback.info.stale, Some(StaleReason::UpstreamFailed));
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn cache_aside_kinds_are_never_fetched() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = daemon_for(&origin, "[strategy]\ncomponent = \"cache-aside\"\n");
     assert_eq!(
@@ -357,9 +362,8 @@ async fn cache_aside_kinds_are_never_fetched() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn a_failing_refresh_is_not_retried_on_every_read() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = daemon_for(&origin, "[ttl]\ncomponent = \"1s\"\ntree = \"1s\"\n");
     fetch_then_expire(&d).await;

@@ -4,13 +4,21 @@
 //! refused: `lifecycle::a_peer_with_another_uid_is_refused`.)
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use shadcache::protocol::{Ack, Query, Request, Response};
 use shadcache::testkit::fixtures::dir as fixtures;
 use shadcache::testkit::origin::{FakeOrigin, Fault};
 
 use crate::harness::{BIN, TestDaemon, base_command};
+use crate::runner::tests;
+
+tests![
+    the_data_dir_and_the_socket_are_the_users_alone,
+    another_user_reaches_nothing_in_the_data_dir: Root,
+    a_canary_token_never_appears_in_logs_stats_config_or_errors,
+    hostile_keys_and_names_never_reach_an_upstream_url,
+];
 
 const LISTING: &str = "/api/repos/shadcn-ui/ui/contents/apps/v4/registry?ref=main";
 const RAW: &str = "/raw/shadcn-ui/ui/main/apps/v4/registry/new-york-v4";
@@ -30,10 +38,9 @@ fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
-#[tokio::test]
-async fn the_data_dir_and_everything_in_it_are_the_users_alone() {
+/// A daemon whose L2 has opened (a write was stored durably), and every file in its data dir.
+async fn daemon_with_its_files() -> (TestDaemon, Vec<PathBuf>) {
     let d = TestDaemon::start();
-    // L2 has opened once a write is stored durably.
     let set = Request::Set {
         key: "note:probe".into(),
         value: "v".into(),
@@ -45,9 +52,6 @@ async fn the_data_dir_and_everything_in_it_are_the_users_alone() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(mode(&d.data_dir), 0o700);
-    assert_eq!(mode(&d.socket), 0o600);
-    assert_eq!(mode(&d.data_dir.join("daemon.lock")) & 0o077, 0);
     let mut files = Vec::new();
     let mut stack = vec![d.data_dir.clone()];
     while let Some(dir) = stack.pop() {
@@ -62,11 +66,18 @@ async fn the_data_dir_and_everything_in_it_are_the_users_alone() {
         }
     }
     assert!(files.len() > 10, "{files:?}");
-    // SAFETY: getuid has no preconditions.
-    if unsafe { libc::getuid() } != 0 {
-        eprintln!("skipped the second-user half: needs root");
-        return;
-    }
+    (d, files)
+}
+
+async fn the_data_dir_and_the_socket_are_the_users_alone() {
+    let (d, _) = daemon_with_its_files().await;
+    assert_eq!(mode(&d.data_dir), 0o700);
+    assert_eq!(mode(&d.socket), 0o600);
+    assert_eq!(mode(&d.data_dir.join("daemon.lock")) & 0o077, 0);
+}
+
+async fn another_user_reaches_nothing_in_the_data_dir() {
+    let (d, files) = daemon_with_its_files().await;
     // PGlite's runtime files keep the modes of the archive they come from; what makes them
     // private is the 0700 data dir above them. Check that as another user would.
     let script = r#"ls "$1" >/dev/null 2>&1 && echo "listed $1"; shift
@@ -82,9 +93,8 @@ async fn the_data_dir_and_everything_in_it_are_the_users_alone() {
     assert!(reached.is_empty(), "another user reached:\n{reached}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn a_canary_token_never_appears_in_logs_stats_config_or_errors() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = daemon_for(&origin, &format!("token = \"{CANARY}\""));
     let mut seen = String::new();
@@ -149,9 +159,8 @@ async fn a_canary_token_never_appears_in_logs_stats_config_or_errors() {
     assert!(seen.contains("redacted"), "{seen}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn hostile_keys_and_names_never_reach_an_upstream_url() {
-    let Some(dir) = fixtures() else { return };
+    let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = daemon_for(&origin, "");
     let long = "a".repeat(10_000);

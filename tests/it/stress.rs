@@ -4,6 +4,12 @@
 //! timing.
 
 use crate::harness::{TEST_CONFIG, TestDaemon};
+use crate::runner::tests;
+
+tests![
+    a_short_soak_of_64_clients_has_no_errors_and_leaks_no_descriptors,
+    hostile_clients_do_not_break_a_well_behaved_one,
+];
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -22,7 +28,6 @@ fn number_after(out: &str, label: &str) -> u64 {
         .unwrap_or_else(|| panic!("no number after {label:?} in:\n{out}"))
 }
 
-#[test]
 fn a_short_soak_of_64_clients_has_no_errors_and_leaks_no_descriptors() {
     let d = TestDaemon::start();
     let out = d.cli(
@@ -52,7 +57,6 @@ fn a_short_soak_of_64_clients_has_no_errors_and_leaks_no_descriptors() {
     assert!(stdout.contains("daemon request errors 0"), "{stdout}");
 }
 
-#[test]
 fn hostile_clients_do_not_break_a_well_behaved_one() {
     let d = TestDaemon::start_with(&format!("{TEST_CONFIG}max_connections = 600\n"));
     let out = d.cli(

@@ -1,7 +1,7 @@
 //! The daemon as systemd runs it: unit files that verify, a socket passed by
 //! `systemd-socket-activate`, and the sd_notify messages a NOTIFY_SOCKET owner sees.
-//! Needs Debian's systemd tools; absent, the tests print a skip (CI installs them and sets
-//! SHADCACHE_REQUIRE_SYSTEMD=1, which turns a skip into a failure).
+//! Needs Debian's systemd tools; absent, the runner reports these tests ignored (CI installs
+//! them and sets SHADCACHE_REQUIRE_SYSTEMD=1, which makes their absence a failure).
 
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
@@ -9,27 +9,15 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::harness::{BIN, TEST_CONFIG, TestDaemon};
+use crate::runner::tests;
 
-fn have(tool: &str) -> bool {
-    let found = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("SHADCACHE_REQUIRE_SYSTEMD").is_none(),
-            "{tool} is required (SHADCACHE_REQUIRE_SYSTEMD is set)"
-        );
-        eprintln!("skipped: {tool} is not installed (Debian package systemd)");
-    }
-    found
-}
+tests![
+    unit_files_verify: Systemd,
+    socket_activation_serves_on_the_passed_socket: Systemd,
+    notify_socket_sees_ready_watchdog_and_stopping: Systemd,
+];
 
-#[test]
 fn unit_files_verify() {
-    if !have("systemd-analyze") {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let units = Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd");
     for unit in ["shadcache.socket", "shadcache.service"] {
@@ -50,11 +38,7 @@ fn unit_files_verify() {
     assert!(out.status.success() && ours.is_empty(), "{stderr}");
 }
 
-#[tokio::test]
 async fn socket_activation_serves_on_the_passed_socket() {
-    if !have("systemd-socket-activate") {
-        return;
-    }
     let d = TestDaemon::prepare(TEST_CONFIG);
     let mut command = crate::harness::base_command("systemd-socket-activate");
     command
@@ -101,7 +85,6 @@ fn recv_until(socket: &UnixDatagram, wanted: &str, seen: &mut Vec<String>) {
     panic!("never received {wanted}; got {seen:?}");
 }
 
-#[test]
 fn notify_socket_sees_ready_watchdog_and_stopping() {
     let d = TestDaemon::prepare(TEST_CONFIG);
     let notify_path = d.dir.path().join("notify.sock");

@@ -9,15 +9,19 @@
 //! Needs root to mount; prints a skip otherwise.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use shadcache::protocol::{Ack, Request, Response, TierName};
 
 use super::{Rng, check_integrity, l2_state, mget_all, seed, wait_stored};
-use crate::harness::TestDaemon;
+use crate::harness::{TestDaemon, Tmpfs};
+use crate::runner::tests;
+
+tests![
+    a_full_disk_is_named_loses_no_stored_write_and_l2_recovers_when_space_returns: Root,
+];
 
 const CONFIG: &str = r#"
 [github]
@@ -35,30 +39,6 @@ drain_timeout = "3s"
 
 const VALUE_SIZE: usize = 48 << 10;
 const NO_SPACE: &str = "no space left on device";
-
-/// A tmpfs mounted for the test, unmounted on drop.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: &Path, size: &str) -> Result<Tmpfs, String> {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .output()
-            .map_err(|e| format!("mount: {e}"))?;
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
-        }
-        Ok(Tmpfs(dir.to_owned()))
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
 
 fn free_bytes(dir: &Path) -> u64 {
     use std::os::unix::ffi::OsStrExt;
@@ -126,26 +106,14 @@ fn restart(d: TestDaemon, data_dir: &Path, history: &mut String) -> TestDaemon {
     d
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn a_full_disk_is_named_loses_no_stored_write_and_l2_recovers_when_space_returns() {
-    // SAFETY: getuid has no preconditions.
-    if unsafe { libc::getuid() } != 0 {
-        eprintln!("skipped: mounting a small tmpfs as the data dir needs root");
-        return;
-    }
     let parent = tempfile::Builder::new()
         .prefix("shadcache-disk-")
         .tempdir()
         .unwrap();
     let mount_point = parent.path().join("disk");
     // Declared before the daemon, so it is unmounted after the daemon is killed.
-    let _tmpfs = match Tmpfs::mount(&mount_point, "128m") {
-        Ok(tmpfs) => tmpfs,
-        Err(e) => {
-            eprintln!("skipped: cannot mount a tmpfs for the data dir: {e}");
-            return;
-        }
-    };
+    let _tmpfs = Tmpfs::mount(&mount_point, "128m").expect("mount a tmpfs as root");
     let data_dir = mount_point.join("data");
     let filler = mount_point.join("filler");
     let d = TestDaemon::prepare(CONFIG);

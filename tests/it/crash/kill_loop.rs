@@ -15,6 +15,12 @@ use shadcache::testkit::origin::FakeOrigin;
 use super::load::{Counts, Expect, Model, SHORT_LIVED, bystander, durable_writer, queued_writer};
 use super::{Rng, check_integrity, mget_all, seed, wait_stored};
 use crate::harness::TestDaemon;
+use crate::runner::tests;
+
+tests![
+    kill_9_at_random_points_of_a_mixed_load_loses_no_acknowledged_write,
+    crash_loop_long: Long,
+];
 
 /// Plain keys are write-through (`Stored`); `metadata:` keys of two segments have no upstream
 /// and are write-behind (`Queued`). Long-stale rows are deleted after a second, so maintenance
@@ -78,20 +84,14 @@ async fn crash_loop(rounds: usize, seed: u64) {
         "crash loop: {rounds} rounds, seed {seed} (repeat with SHADCACHE_CRASHLOOP_SEED={seed})"
     );
     let mut rng = Rng::new(seed);
-    let origin = match shadcache::testkit::fixtures::dir() {
-        Some(dir) => Some(FakeOrigin::with_fixtures(&dir).await.unwrap()),
-        None => None,
-    };
-    let github = match &origin {
-        Some(o) => format!(
-            "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n",
-            o.api_url(),
-            o.raw_url()
-        ),
-        None => {
-            "[github]\napi_url = \"http://127.0.0.1:9\"\nraw_url = \"http://127.0.0.1:9\"\n".into()
-        }
-    };
+    let origin = FakeOrigin::with_fixtures(&shadcache::testkit::fixtures::dir())
+        .await
+        .unwrap();
+    let github = format!(
+        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n",
+        origin.api_url(),
+        origin.raw_url()
+    );
     let mut d = TestDaemon::start_with(&config(&github));
     wait_stored(&d, PROBE, Duration::from_secs(60)).await;
     let mut model = Model::default();
@@ -104,12 +104,12 @@ async fn crash_loop(rounds: usize, seed: u64) {
         let durable = tokio::spawn(durable_writer(socket.clone(), round, rng.fork(), model));
         let queued = tokio::spawn(queued_writer(socket.clone(), round, rng.fork()));
         let bystander = tokio::spawn(bystander(socket.clone(), round, rng.fork()));
-        let warm = origin.is_some().then(|| {
+        let warm = {
             let config = d.config.clone();
             tokio::task::spawn_blocking(move || {
                 crate::harness::cli_at(&socket, &config, &["warm", "--framework", "react"], None)
             })
-        });
+        };
         tokio::time::sleep(kill_after).await;
         d.signal(libc::SIGKILL);
         let killed_at = Instant::now();
@@ -119,10 +119,7 @@ async fn crash_loop(rounds: usize, seed: u64) {
         let (queued, q) = queued.await.unwrap();
         counts.add(&q);
         counts.add(&bystander.await.unwrap());
-        let warmed = match warm {
-            Some(w) => w.await.unwrap().status.success().to_string(),
-            None => "no fixtures".into(),
-        };
+        let warmed = warm.await.unwrap().status.success();
 
         let restarted = Instant::now();
         let mut command = d.daemon_command();
@@ -257,14 +254,11 @@ async fn check_queued(
     (present, lost)
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn kill_9_at_random_points_of_a_mixed_load_loses_no_acknowledged_write() {
     crash_loop(5, seed("SHADCACHE_CRASHLOOP_SEED")).await;
 }
 
 /// The long version: `bench/crashloop.sh [ROUNDS] [SEED]`.
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "long; run by bench/crashloop.sh"]
 async fn crash_loop_long() {
     let rounds = std::env::var("SHADCACHE_CRASHLOOP_ROUNDS")
         .ok()

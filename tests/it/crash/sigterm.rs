@@ -11,6 +11,9 @@ use shadcache::protocol::{Ack, Request, Response, TierName};
 
 use super::{mget_all, wait_stored};
 use crate::harness::{TEST_CONFIG, TestDaemon};
+use crate::runner::tests;
+
+tests![sigterm_during_write_behind_flushes_loses_no_queued_write,];
 
 const CLIENTS: usize = 4;
 const BATCH: u64 = 20;
@@ -51,7 +54,6 @@ async fn writer(socket: std::path::PathBuf, client_no: usize) -> Vec<(String, By
     queued
 }
 
-#[tokio::test(flavor = "multi_thread")]
 async fn sigterm_during_write_behind_flushes_loses_no_queued_write() {
     let config = TEST_CONFIG.replace(
         "[daemon]",
