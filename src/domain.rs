@@ -315,7 +315,8 @@ fn shape_block(
     let name = block["name"].clone();
     let mut shaped = json!({
         "name": name,
-        "type": "complex",
+        // Upstream's words: a block of one file is simple.
+        "type": if structure.len() == 1 { "simple" } else { "complex" },
         "files": files,
         "structure": structure,
         "totalFiles": structure.len(),

@@ -63,10 +63,18 @@ pub struct TreeAnswer {
 
 #[derive(Clone)]
 pub struct CachedTree {
+    /// Every root's listing in one.
     tree: Arc<RegistryTree>,
-    /// ETag of the parent directory listing that named the tree's sha.
-    etag: Option<String>,
+    /// Each root's own, in the order of `Framework::roots`.
+    roots: Vec<RootListing>,
     fetched_ms: u64,
+}
+
+#[derive(Clone)]
+pub struct RootListing {
+    tree: Arc<RegistryTree>,
+    /// ETag of the parent directory listing that named the root's sha.
+    etag: Option<String>,
 }
 
 pub struct GithubTier;
@@ -316,8 +324,9 @@ fn report(
     }
 }
 
-/// Two API calls at most: the parent directory's listing names the registry tree's sha (a
-/// 304 costs nothing), and only a new sha costs the recursive listing.
+/// Each of the framework's roots (the registry, and any other directory its content lives
+/// in) costs two API calls at most: its parent directory's listing names the root's tree sha
+/// (a 304 costs nothing), and only a new sha costs the recursive listing.
 async fn fetch_tree(
     http: &Http,
     pacer: &Pacer,
@@ -325,10 +334,37 @@ async fn fetch_tree(
     framework: &'static Framework,
     previous: Option<CachedTree>,
 ) -> Result<CachedTree, TierError> {
-    let (parent, dir) = framework
-        .registry
-        .rsplit_once('/')
-        .unwrap_or(("", framework.registry));
+    let mut roots = Vec::with_capacity(framework.roots.len());
+    let mut changed = previous.is_none();
+    for (i, root) in framework.roots.iter().enumerate() {
+        let before = previous.as_ref().and_then(|p| p.roots.get(i)).cloned();
+        let listing = fetch_root(http, pacer, myself, framework, root, before.clone()).await?;
+        changed |= before.is_none_or(|b| !Arc::ptr_eq(&b.tree, &listing.tree));
+        roots.push(listing);
+    }
+    let tree = match previous {
+        Some(previous) if !changed => previous.tree,
+        _ => Arc::new(RegistryTree::join(
+            framework,
+            roots.iter().map(|r| (*r.tree).clone()).collect(),
+        )),
+    };
+    Ok(CachedTree {
+        tree,
+        roots,
+        fetched_ms: unix_ms(),
+    })
+}
+
+async fn fetch_root(
+    http: &Http,
+    pacer: &Pacer,
+    myself: &ActorRef<ToGithub>,
+    framework: &'static Framework,
+    root: &str,
+    previous: Option<RootListing>,
+) -> Result<RootListing, TierError> {
+    let (parent, dir) = root.rsplit_once('/').unwrap_or(("", root));
     let listing = format!(
         "/repos/{}/{}/contents/{parent}?ref={}",
         framework.owner, framework.repo, framework.branch
@@ -339,14 +375,9 @@ async fn fetch_tree(
         Origin::Api,
         http.get(Origin::Api, &listing, etag.as_deref()).await,
     )?;
-    let now = unix_ms();
     let (body, etag) = match fetched {
         Fetched::NotModified => {
-            let previous = previous.ok_or_else(|| unavailable("304 without a cached tree"))?;
-            return Ok(CachedTree {
-                fetched_ms: now,
-                ..previous
-            });
+            return previous.ok_or_else(|| unavailable("304 without a cached tree"));
         }
         Fetched::NotFound => {
             return Err(unavailable(&format!(
@@ -359,13 +390,9 @@ async fn fetch_tree(
     };
     let sha = super::tree::dir_sha(&body, dir)
         .map_err(|e| TierError::BadUpstream(format!("directory listing is not JSON: {e}")))?
-        .ok_or_else(|| unavailable(&format!("{} is missing upstream", framework.registry)))?;
+        .ok_or_else(|| unavailable(&format!("{root} is missing upstream")))?;
     if let Some(previous) = previous.filter(|p| p.tree.sha == sha) {
-        return Ok(CachedTree {
-            etag,
-            fetched_ms: now,
-            ..previous
-        });
+        return Ok(RootListing { etag, ..previous });
     }
     let path = format!(
         "/repos/{}/{}/git/trees/{sha}?recursive=1",
@@ -378,12 +405,11 @@ async fn fetch_tree(
         http.get(Origin::Api, &path, None).await,
     )? {
         Fetched::Body { bytes, .. } => {
-            let tree = RegistryTree::parse(framework, &bytes)
+            let tree = RegistryTree::parse_root(framework, root, &bytes)
                 .map_err(|e| TierError::BadUpstream(e.to_string()))?;
-            Ok(CachedTree {
+            Ok(RootListing {
                 tree: Arc::new(tree),
                 etag,
-                fetched_ms: now,
             })
         }
         _ => Err(unavailable("the registry tree could not be listed")),
@@ -525,6 +551,7 @@ impl ReadTask {
             Plan::NotFound(message) => return Ok(Read::Absent(message.clone())),
             Plan::File(file) => joined_sha([file.sha.as_str()]),
             Plan::Files { files, .. } => joined_sha(files.iter().map(|(_, f)| f.sha.as_str())),
+            Plan::Variants(files) => joined_sha(files.iter().map(|f| f.sha.as_str())),
             Plan::Index { file, .. } => joined_sha([file.sha.as_str()]),
             Plan::FromTree => joined_sha([tree.sha.as_str()]),
         };
@@ -553,21 +580,16 @@ impl ReadTask {
                 })
             }
             Plan::Files { name, files } => {
-                let mut bodies = Vec::with_capacity(files.len());
-                for (relative, file) in files {
-                    match self.raw(framework, &file, None).await? {
-                        Raw::Body(body, _) => bodies.push((relative, body)),
-                        // The tree lists it but the raw host does not serve it: an answer
-                        // out of step, not GitHub failing.
-                        _ => {
-                            return Err(TierError::BadUpstream(format!(
-                                "{} is in the tree but the raw host does not serve it",
-                                file.path
-                            )));
-                        }
-                    }
-                }
-                Ok(Read::Value(values::block(&name, &bodies), validator(None)))
+                let (relative, refs): (Vec<String>, Vec<FileRef>) = files.into_iter().unzip();
+                let bodies = self.raw_all(framework, &refs).await?;
+                let named: Vec<(String, Bytes)> = relative.into_iter().zip(bodies).collect();
+                Ok(Read::Value(values::block(&name, &named), validator(None)))
+            }
+            Plan::Variants(files) => {
+                let bodies = self.raw_all(framework, &files).await?;
+                let named: Vec<(&str, Bytes)> =
+                    files.iter().map(|f| f.path.as_str()).zip(bodies).collect();
+                Ok(Read::Value(values::variants(&named), validator(None)))
             }
             Plan::Index { file, item } => match self.raw(framework, &file, None).await? {
                 Raw::Body(index, _) => Ok(values::from_index(&upstream, item.as_deref(), &index)
@@ -580,6 +602,30 @@ impl ReadTask {
                 validator(None),
             )),
         }
+    }
+
+    /// Every file of a plan, downloaded at once (within `github.max_concurrent` and the
+    /// pacer), in order. A file the tree lists but the raw host does not serve is an answer
+    /// out of step, not GitHub failing. Every download runs to its end even when another
+    /// failed: a request cut off in flight would be one GitHub saw and the quota did not.
+    async fn raw_all(
+        &self,
+        framework: &Framework,
+        files: &[FileRef],
+    ) -> Result<Vec<Bytes>, TierError> {
+        let downloads = files.iter().map(|file| async move {
+            match self.raw(framework, file, None).await? {
+                Raw::Body(body, _) => Ok(body),
+                _ => Err(TierError::BadUpstream(format!(
+                    "{} is in the tree but the raw host does not serve it",
+                    file.path
+                ))),
+            }
+        });
+        futures::future::join_all(downloads)
+            .await
+            .into_iter()
+            .collect()
     }
 
     /// The stored ETag, if this token fetched it.

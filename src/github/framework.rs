@@ -15,12 +15,24 @@ pub struct Framework {
     pub owner: &'static str,
     pub repo: &'static str,
     pub branch: &'static str,
-    /// The registry's base directory in the repository.
+    /// The registry's base directory in the repository: `{registry}` in templates, and the
+    /// directory structure that `tree:` keys describe.
     pub registry: &'static str,
+    /// The directories listed (one recursive tree each, found through its parent's listing):
+    /// the registry, and any other directory content lives in (Vue's demos).
+    pub roots: &'static [&'static str],
+    /// A component's source file.
     pub component: Template,
+    /// Where components are folders (Vue): the listing names the folders, and a folder
+    /// without the component's file is answered with what it holds, not a guessed URL.
+    pub component_folder: Option<Template>,
     pub demo: Template,
+    /// Where a demo may be a folder of variants instead of one file (React Native's button).
+    pub demo_folder: Option<Template>,
     /// The directory holding one folder per block.
     pub blocks: Template,
+    /// Where a block may also be one file beside the folders (React Native's sign-in-form).
+    pub block_file: Option<Template>,
     /// Registry index files (dependencies, categories), when upstream has them.
     pub ui_index: Option<Template>,
     pub blocks_index: Option<Template>,
@@ -33,9 +45,13 @@ pub const FRAMEWORKS: &[Framework] = &[
         repo: "ui",
         branch: "main",
         registry: "apps/v4/registry/new-york-v4",
+        roots: &["apps/v4/registry/new-york-v4"],
         component: Template("{registry}/ui/{name}.tsx"),
+        component_folder: None,
         demo: Template("{registry}/examples/{name}-demo.tsx"),
+        demo_folder: None,
         blocks: Template("{registry}/blocks"),
+        block_file: None,
         ui_index: Some(Template("{registry}/ui/_registry.ts")),
         blocks_index: Some(Template("{registry}/blocks/_registry.ts")),
     },
@@ -45,9 +61,13 @@ pub const FRAMEWORKS: &[Framework] = &[
         repo: "ui",
         branch: "main",
         registry: "apps/v4/registry/bases/base",
+        roots: &["apps/v4/registry/bases/base"],
         component: Template("{registry}/ui/{name}.tsx"),
+        component_folder: None,
         demo: Template("{registry}/examples/{name}-example.tsx"),
+        demo_folder: None,
         blocks: Template("{registry}/blocks"),
+        block_file: None,
         ui_index: Some(Template("{registry}/ui/_registry.ts")),
         blocks_index: Some(Template("{registry}/blocks/_registry.ts")),
     },
@@ -57,36 +77,52 @@ pub const FRAMEWORKS: &[Framework] = &[
         repo: "shadcn-svelte",
         branch: "main",
         registry: "docs/src/lib/registry",
+        roots: &["docs/src/lib/registry"],
         component: Template("{registry}/ui/{name}/{name}.svelte"),
+        component_folder: None,
         demo: Template("{registry}/examples/{name}-demo.svelte"),
+        demo_folder: None,
         blocks: Template("{registry}/blocks"),
+        block_file: None,
         // `docs/registry.json` was deleted upstream in 2026-03; there is no index to read.
         ui_index: None,
         blocks_index: None,
     },
+    // Demos moved out of the registry to `apps/v4/components/demo` in 2025-11: a second root.
+    // `InputOTP.vue` is matched to `input-otp` case-insensitively; `chart`, `form` and
+    // `resizable` are folders of parts with no `{Pascal}.vue`.
     Framework {
         id: "vue",
         owner: "unovue",
         repo: "shadcn-vue",
         branch: "dev",
         registry: "apps/v4/registry/new-york-v4",
+        roots: &["apps/v4/registry/new-york-v4", "apps/v4/components/demo"],
         component: Template("{registry}/ui/{name}/{Pascal}.vue"),
-        demo: Template("apps/v4/components/{Pascal}Demo.vue"),
+        component_folder: Some(Template("{registry}/ui/{name}")),
+        demo: Template("apps/v4/components/demo/{Pascal}Demo.vue"),
+        demo_folder: None,
         blocks: Template("{registry}/blocks"),
-        ui_index: None,
-        blocks_index: None,
+        block_file: None,
+        ui_index: Some(Template("{registry}/ui/_registry.ts")),
+        blocks_index: Some(Template("{registry}/blocks/_registry.ts")),
     },
-    // Upstream moved its components into `nativewind/` and `uniwind/` in 2026-03. No fixture
-    // covers it: the layout below is resolved against the live tree, and a miss says so.
+    // Everything is under `packages/registry/src`: components in `nativewind/` (a `uniwind/`
+    // twin beside it), demos in `examples/` (a file, or a folder of variants), blocks in
+    // `blocks/` (single files, and folders such as `clerk/`). No registry index.
     Framework {
         id: "react-native",
         owner: "founded-labs",
         repo: "react-native-reusables",
         branch: "main",
-        registry: "packages/registry/src/nativewind",
-        component: Template("{registry}/components/ui/{name}.tsx"),
-        demo: Template("{registry}/components/demos/{name}-demo.tsx"),
+        registry: "packages/registry/src",
+        roots: &["packages/registry/src"],
+        component: Template("{registry}/nativewind/components/ui/{name}.tsx"),
+        component_folder: None,
+        demo: Template("{registry}/examples/{name}.tsx"),
+        demo_folder: Some(Template("{registry}/examples/{name}")),
         blocks: Template("{registry}/blocks"),
+        block_file: Some(Template("{registry}/blocks/{name}.tsx")),
         ui_index: None,
         blocks_index: None,
     },
@@ -149,7 +185,8 @@ impl Framework {
             }
         }
         match (name, pascal_seen) {
-            (Some(name), Some(p)) if pascal(&name) != p => None,
+            // `InputOTP.vue` is `input-otp`: acronyms keep their capitals upstream.
+            (Some(name), Some(p)) if !pascal(&name).eq_ignore_ascii_case(&p) => None,
             (Some(name), _) => Some(name),
             // Only a PascalCase part: the kebab-case name is derived from it.
             (None, Some(p)) => Some(kebab(&p)),
@@ -171,12 +208,20 @@ pub fn pascal(name: &str) -> String {
         .collect()
 }
 
-/// `AlertDialog` → `alert-dialog`.
+/// `AlertDialog` → `alert-dialog`; an acronym stays one word (`InputOTP` → `input-otp`).
 pub fn kebab(pascal: &str) -> String {
+    let chars: Vec<char> = pascal.chars().collect();
     let mut out = String::with_capacity(pascal.len() + 4);
-    for (i, c) in pascal.chars().enumerate() {
+    for (i, &c) in chars.iter().enumerate() {
         if c.is_ascii_uppercase() {
-            if i > 0 {
+            let previous = i.checked_sub(1).map(|j| chars[j]);
+            let next = chars.get(i + 1);
+            let starts_word = previous.is_some_and(|p| {
+                p.is_ascii_lowercase()
+                    || p.is_ascii_digit()
+                    || (p.is_ascii_uppercase() && next.is_some_and(|n| n.is_ascii_lowercase()))
+            });
+            if starts_word {
                 out.push('-');
             }
             out.push(c.to_ascii_lowercase());
@@ -242,9 +287,17 @@ mod tests {
             None
         );
         assert_eq!(
-            vue.name_of(vue.demo, "apps/v4/components/AlertDialogDemo.vue")
+            vue.name_of(vue.demo, "apps/v4/components/demo/AlertDialogDemo.vue")
                 .as_deref(),
             Some("alert-dialog")
+        );
+        assert_eq!(
+            vue.name_of(
+                vue.component,
+                "apps/v4/registry/new-york-v4/ui/input-otp/InputOTP.vue"
+            )
+            .as_deref(),
+            Some("input-otp")
         );
 
         let svelte = Framework::find("svelte").unwrap();
@@ -266,5 +319,33 @@ mod tests {
         assert_eq!(pascal("alert-dialog"), "AlertDialog");
         assert_eq!(pascal("button"), "Button");
         assert_eq!(kebab("AlertDialog"), "alert-dialog");
+        assert_eq!(kebab("InputOTP"), "input-otp");
+        assert_eq!(kebab("OTPInput"), "otp-input");
+        assert_eq!(kebab("Sidebar07"), "sidebar07");
+    }
+
+    #[test]
+    fn every_root_is_listed_once_and_the_registry_is_one_of_them() {
+        for fw in FRAMEWORKS {
+            assert!(fw.roots.contains(&fw.registry), "{}", fw.id);
+            for template in [
+                Some(fw.component),
+                Some(fw.demo),
+                fw.block_file,
+                fw.demo_folder,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let path = fw.path(template);
+                assert!(
+                    fw.roots
+                        .iter()
+                        .any(|root| path.starts_with(&format!("{root}/"))),
+                    "{}: {path} is under no root",
+                    fw.id
+                );
+            }
+        }
     }
 }

@@ -77,6 +77,8 @@ pub struct FileRef {
 pub enum Plan {
     /// One file whose bytes are the value (component source, demo).
     File(FileRef),
+    /// A demo that is a folder of variants: every file, the value their sources in turn.
+    Variants(Vec<FileRef>),
     /// A block: every file of its folder; the value carries them all.
     Files {
         name: String,
@@ -99,6 +101,11 @@ pub fn plan(upstream: &Upstream, tree: &RegistryTree) -> Plan {
             size: blob.size,
         })
     };
+    let file_ref = |(path, blob): (&str, &super::tree::Blob)| FileRef {
+        path: path.to_owned(),
+        sha: blob.sha.clone(),
+        size: blob.size,
+    };
     let missing = |what: &str, name: &str, known: Vec<String>| {
         let hint = suggest(name, known.iter().map(String::as_str))
             .map(|s| format!(" (did you mean `{s}`?)"))
@@ -106,17 +113,43 @@ pub fn plan(upstream: &Upstream, tree: &RegistryTree) -> Plan {
         Plan::NotFound(format!("not found: no {what} `{name}` for {}{hint}", fw.id))
     };
     match upstream {
-        Upstream::Component(_, name) => match file(fw.file(fw.component, name)) {
-            Some(f) => Plan::File(f),
-            None => missing("component", name, tree.components()),
+        Upstream::Component(_, name) => match tree.resolve(fw.component, name) {
+            Some(found) => Plan::File(file_ref(found)),
+            None => {
+                let parts = tree.component_folder_files(name);
+                if parts.is_empty() {
+                    return missing("component", name, tree.components());
+                }
+                // A folder of parts with no file of the component's own name (Vue's chart).
+                let names: Vec<&str> = parts
+                    .iter()
+                    .map(|p| p.rsplit_once('/').map_or(*p, |(_, f)| f))
+                    .collect();
+                let expected = fw.file(fw.component, name);
+                let expected = expected.rsplit_once('/').map_or(&*expected, |(_, f)| f);
+                Plan::NotFound(format!(
+                    "not found: {}'s `{name}` has no single source file upstream (no {expected}); \
+                     its folder holds {}",
+                    fw.id,
+                    names.join(", ")
+                ))
+            }
         },
-        Upstream::Demo(_, name) => match file(fw.file(fw.demo, name)) {
-            Some(f) => Plan::File(f),
-            None if tree.components().contains(name) => Plan::NotFound(format!(
-                "not found: component `{name}` for {} has no demo upstream",
-                fw.id
-            )),
-            None => missing("demo", name, tree.demos()),
+        Upstream::Demo(_, name) => match tree.resolve(fw.demo, name) {
+            Some(found) => Plan::File(file_ref(found)),
+            None => {
+                let variants = tree.demo_variants(name);
+                if !variants.is_empty() {
+                    Plan::Variants(variants.into_iter().map(file_ref).collect())
+                } else if tree.components().contains(name) {
+                    Plan::NotFound(format!(
+                        "not found: component `{name}` for {} has no demo upstream",
+                        fw.id
+                    ))
+                } else {
+                    missing("demo", name, tree.demos())
+                }
+            }
         },
         Upstream::Block(_, name) => {
             let files: Vec<(String, FileRef)> = tree

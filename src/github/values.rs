@@ -35,6 +35,23 @@ pub fn block(name: &str, files: &[(String, Bytes)]) -> Bytes {
     Bytes::from(serde_json::to_vec_pretty(&block).expect("a block serialises"))
 }
 
+/// A demo that is a folder of variants: each file's source under a comment naming its path,
+/// in path order, so the whole reads as one source a model can take in at once.
+pub fn variants(files: &[(&str, Bytes)]) -> Bytes {
+    let mut out = Vec::new();
+    for (i, (path, body)) in files.iter().enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(format!("// {path}\n").as_bytes());
+        out.extend_from_slice(body);
+        if !body.ends_with(b"\n") {
+            out.push(b'\n');
+        }
+    }
+    Bytes::from(out)
+}
+
 #[derive(Serialize)]
 struct BlockListing<'a> {
     name: &'a str,

@@ -8,6 +8,7 @@ mod crash;
 mod doctor;
 mod faults;
 mod fixtures;
+mod frameworks;
 mod harness;
 mod l2;
 mod l3;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         doctor::tests(),
         faults::tests(),
         fixtures::tests(),
+        frameworks::tests(),
         l2::tests(),
         l3::tests(),
         lifecycle::tests(),

@@ -20,6 +20,7 @@ tests![
     domain_commands_on_the_cli,
     mcp_starts_a_daemon_when_asked_to: Node,
     github_warm_prefetches_at_start,
+    mcp_tools_serve_vue_and_react_native: Node,
 ];
 
 const FIXTURE_RAW: &str =
@@ -47,6 +48,7 @@ fn run_client(dir: &Path, mode: &str, d: &TestDaemon, fixtures: &Path) -> String
         .env("SHADCACHE_SOCKET", &d.socket)
         .env("SHADCACHE_CONFIG", &d.config)
         .env("FIXTURE_RAW", fixtures.join(FIXTURE_RAW))
+        .env("FIXTURES", fixtures)
         .env("MODE", mode)
         .output()
         .expect("run node");
@@ -213,4 +215,12 @@ async fn github_warm_prefetches_at_start() {
         other => panic!("{other:?}"),
     }
     assert_eq!(origin.totals(), before);
+}
+
+async fn mcp_tools_serve_vue_and_react_native() {
+    let client = mcp_client();
+    let dir = fixtures();
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let d = daemon_for(&origin);
+    run_client(&client, "frameworks", &d, &dir);
 }

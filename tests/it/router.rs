@@ -87,8 +87,16 @@ async fn a_hundred_concurrent_misses_of_one_key_cost_one_upstream_request() {
 
 const COMPONENTS: [&str; 5] = ["button", "card", "badge", "alert", "input"];
 
-/// Fetches the five components, then waits for their (and the tree's) TTL to run out.
+/// Fetches the five components, then waits for their (and the tree's) TTL to run out. L2
+/// must be open first: the stale copies these tests expect are L2's (L1 drops what expired),
+/// and on a loaded machine the embedded database takes seconds to open.
 async fn fetch_then_expire(d: &TestDaemon) {
+    d.wait_for_stats("L2 up", |s| {
+        s.tiers
+            .iter()
+            .any(|t| t.tier == TierName::Database && t.state == "up")
+    })
+    .await;
     for name in COMPONENTS {
         let found = found(d, &format!("component:react:{name}")).await;
         assert_eq!(found.info.tier, TierName::Github);

@@ -1,7 +1,7 @@
 // Drives `shadcache mcp` with the official TypeScript MCP SDK client, as an editor would.
 // Run by tests/it/mcp.rs, which starts a daemon on a fake GitHub and passes, in the
 // environment: SHADCACHE_BIN, SHADCACHE_SOCKET, SHADCACHE_CONFIG, FIXTURE_RAW (the recorded
-// react registry folder) and MODE (`tools` or `concurrent`). Prints one JSON line of
+// react registry folder), FIXTURES (the recorded GitHub content) and MODE (a function below). Prints one JSON line of
 // findings; exits non-zero, saying why, on the first mismatch.
 import { readFileSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -143,7 +143,51 @@ async function startdaemon() {
   console.log(JSON.stringify({ started: true }));
 }
 
-const modes = { tools, concurrent, nodaemon, startdaemon };
+// Vue and React Native through the same tools, each server launched with its framework.
+// FIXTURES is the recorded GitHub content's root.
+async function frameworks() {
+  const file = (path) => readFileSync(`${env.FIXTURES}/raw.githubusercontent.com/${path}`, "utf8");
+  const vue = await connect(["--framework", "vue"]);
+  const vueRoot = "unovue/shadcn-vue/dev/apps/v4";
+  const card = await call(vue, "get_component", { componentName: "card" });
+  check(card.text === file(`${vueRoot}/registry/new-york-v4/ui/card/Card.vue`), "vue get_component(card)");
+  const vueDemo = await call(vue, "get_component_demo", { componentName: "tabs" });
+  check(vueDemo.text === file(`${vueRoot}/components/demo/TabsDemo.vue`), "vue get_component_demo(tabs)");
+  const vueList = JSON.parse((await call(vue, "list_components", {})).text);
+  check(vueList.total === 60 && vueList.components.includes("input-otp"), `vue list_components: ${vueList.total}`);
+  const vueMeta = JSON.parse((await call(vue, "get_component_metadata", { componentName: "button" })).text);
+  check(vueMeta.name === "button", "vue get_component_metadata(button)");
+  const vueBlock = JSON.parse((await call(vue, "get_block", { blockName: "login-01" })).text);
+  check(
+    vueBlock.files["page.vue"].content === file(`${vueRoot}/registry/new-york-v4/blocks/login-01/page.vue`),
+    "vue get_block(login-01)",
+  );
+  const chart = await call(vue, "get_component", { componentName: "chart" });
+  check(chart.result.isError === true && chart.text.includes("no single source file"), `vue chart: ${chart.text}`);
+  await vue.close();
+
+  const native = await connect(["--framework", "react-native"]);
+  const src = "founded-labs/react-native-reusables/main/packages/registry/src";
+  const input = await call(native, "get_component", { componentName: "input" });
+  check(input.text === file(`${src}/nativewind/components/ui/input.tsx`), "react-native get_component(input)");
+  const select = await call(native, "get_component_demo", { componentName: "select" });
+  for (const variant of ["index.ts", "scrollable-select.tsx", "select.tsx"]) {
+    const header = `// packages/registry/src/examples/select/${variant}\n`;
+    check(select.text.includes(header + file(`${src}/examples/select/${variant}`)), `react-native select demo: ${variant}`);
+  }
+  const clerk = JSON.parse((await call(native, "get_block", { blockName: "clerk" })).text);
+  check(clerk.totalFiles === 7, `react-native get_block(clerk): ${clerk.totalFiles}`);
+  const signIn = JSON.parse((await call(native, "get_block", { blockName: "sign-in-form" })).text);
+  check(signIn.type === "simple" && signIn.totalFiles === 1, "react-native get_block(sign-in-form)");
+  const nativeList = JSON.parse((await call(native, "list_components", {})).text);
+  check(nativeList.total === 32, `react-native list_components: ${nativeList.total}`);
+  const blocks = JSON.parse((await call(native, "list_blocks", {})).text);
+  check(blocks.totalBlocks === 8, `react-native list_blocks: ${blocks.totalBlocks}`);
+  await native.close();
+  console.log(JSON.stringify({ frameworks: ["vue", "react-native"] }));
+}
+
+const modes = { tools, concurrent, nodaemon, startdaemon, frameworks };
 const run = modes[env.MODE];
 if (!run) fail(`MODE must be one of ${Object.keys(modes)}`);
 await run();
