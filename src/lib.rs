@@ -18,6 +18,7 @@ pub mod router;
 pub mod server;
 pub mod supervisor;
 pub mod testkit;
+pub mod themes;
 pub mod tier;
 pub mod warm;
 pub mod write_behind;

@@ -297,7 +297,10 @@ impl Parser<'_> {
             self.at += 1;
             match b {
                 _ if b == quote => break,
-                b'\n' if quote != b'`' => return Err(self.error("a line break inside a string")),
+                b'\n' if quote != b'`' => {
+                    self.at -= 1;
+                    return Err(self.error("a line break inside a string"));
+                }
                 b'$' if quote == b'`' && self.peek() == Some(b'{') => {
                     return Err(self.error("a template string with `${`"));
                 }
@@ -379,7 +382,7 @@ mod tests {
         let lora = presets
             .iter()
             .flat_map(|p| p.tokens("light"))
-            .find(|(_, v)| v.contains("Lora"))
+            .find(|(_, v)| v.starts_with("\"Lora\""))
             .unwrap();
         assert_eq!(lora.1, "\"Lora\", Georgia, serif");
         assert!(presets.iter().all(|p| p.created_at().is_none() || p.label() != p.id));
