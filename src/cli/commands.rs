@@ -43,6 +43,10 @@ pub fn run(command: Cmd, overrides: Overrides, env: Vec<(String, String)>) -> Ex
                 return super::start::start(&loaded.config, overrides.config.as_deref()).await;
             }
             Cmd::Stop => return super::start::stop(&loaded.config).await,
+            Cmd::Themes { query } => {
+                return super::themes::list(&loaded.config, query.as_deref()).await;
+            }
+            Cmd::Theme(args) => return super::themes::run(&loaded.config, args).await,
             _ => {}
         }
         if let Some(request) = database_request(&command) {
@@ -97,6 +101,8 @@ fn request_for(command: &Cmd) -> Result<Request, String> {
         | Cmd::Warm(_)
         | Cmd::Start
         | Cmd::Stop
+        | Cmd::Themes { .. }
+        | Cmd::Theme(_)
         | Cmd::Doctor
         | Cmd::Mcp(_)
         | Cmd::Migrate { .. }

@@ -8,6 +8,7 @@ pub mod mcp;
 mod start;
 mod stats;
 mod stress;
+mod themes;
 mod warm;
 
 use std::path::PathBuf;
@@ -142,6 +143,10 @@ pub enum Cmd {
     },
     /// Prefetch whole registries into the cache (one tree listing per registry)
     Warm(warm::WarmArgs),
+    /// List tweakcn's theme presets, optionally those whose id or label contains QUERY
+    Themes { query: Option<String> },
+    /// Print a theme preset as JSON; `theme apply NAME` writes it into this project
+    Theme(themes::ThemeArgs),
     /// Serve MCP on stdin/stdout, forwarding to the daemon (what MCP clients launch)
     Mcp(mcp::McpArgs),
 }

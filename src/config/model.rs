@@ -335,6 +335,9 @@ pub struct TtlConfig {
     pub list: Duration,
     #[serde(with = "humantime_serde")]
     pub tree: Duration,
+    /// `theme:*`: tweakcn's theme presets.
+    #[serde(with = "humantime_serde")]
+    pub theme: Duration,
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
@@ -349,15 +352,24 @@ impl Default for TtlConfig {
             block: 24 * HOUR,
             list: 6 * HOUR,
             tree: 12 * HOUR,
+            theme: 24 * HOUR,
         }
     }
 }
 
 /// The key kinds that `[ttl]` and `[strategy]` set one by one; any other kind takes `default`.
-const KINDS: [&str; 6] = ["component", "demo", "metadata", "block", "list", "tree"];
+const KINDS: [&str; 7] = [
+    "component",
+    "demo",
+    "metadata",
+    "block",
+    "list",
+    "tree",
+    "theme",
+];
 
 /// The value for `kind` among per-kind values given in the order of [`KINDS`].
-fn for_kind<T: Copy>(kind: &str, default: T, by_kind: [T; 6]) -> T {
+fn for_kind<T: Copy>(kind: &str, default: T, by_kind: [T; 7]) -> T {
     KINDS
         .iter()
         .position(|k| *k == kind)
@@ -369,7 +381,7 @@ impl TtlConfig {
         for_kind(kind, self.default, self.by_kind())
     }
 
-    fn by_kind(&self) -> [Duration; 6] {
+    fn by_kind(&self) -> [Duration; 7] {
         [
             self.component,
             self.demo,
@@ -377,6 +389,7 @@ impl TtlConfig {
             self.block,
             self.list,
             self.tree,
+            self.theme,
         ]
     }
 }
@@ -408,6 +421,7 @@ pub struct StrategyConfig {
     pub block: Strategy,
     pub list: Strategy,
     pub tree: Strategy,
+    pub theme: Strategy,
     /// Answer an expired copy at once and refresh it in the background; off, a read waits
     /// for GitHub and gets the expired copy only if GitHub fails (stale-if-error).
     pub stale_while_revalidate: bool,
@@ -423,6 +437,7 @@ impl Default for StrategyConfig {
             block: Strategy::ReadThrough,
             list: Strategy::ReadThrough,
             tree: Strategy::ReadThrough,
+            theme: Strategy::ReadThrough,
             stale_while_revalidate: true,
         }
     }
@@ -438,7 +453,7 @@ impl StrategyConfig {
         self.default == strategy || self.by_kind().contains(&strategy)
     }
 
-    fn by_kind(&self) -> [Strategy; 6] {
+    fn by_kind(&self) -> [Strategy; 7] {
         [
             self.component,
             self.demo,
@@ -446,6 +461,7 @@ impl StrategyConfig {
             self.block,
             self.list,
             self.tree,
+            self.theme,
         ]
     }
 }

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 
 use super::framework::Framework;
 use super::http::{Fetched, Http, HttpConfig, Origin};
-use super::plan::{self, FileRef, Plan, Upstream};
+use super::plan::{self, FileRef, Plan, SingleFile, Upstream};
 use super::quota::{Headers, Priority, Quota};
 use super::tree::RegistryTree;
 use super::values;
@@ -519,6 +519,9 @@ impl ReadTask {
     }
 
     async fn read(&self, key: &Key, stale: Option<&Entry>) -> Result<Read, TierError> {
+        if let Some(file) = plan::single_file(key) {
+            return self.read_single(file, stale).await;
+        }
         let upstream = match Upstream::from_key(key) {
             Ok(Some(upstream)) => upstream,
             Ok(None) => return Ok(Read::NoUpstream),
@@ -634,6 +637,61 @@ impl ReadTask {
         (tag == &*self.token_tag).then(|| etag.to_owned())
     }
 
+    /// A file outside every registry: downloaded whole, or confirmed by a 304 to its ETag;
+    /// a body its check refuses is an unusable answer, so a stale copy keeps serving.
+    async fn read_single(
+        &self,
+        file: &SingleFile,
+        stale: Option<&Entry>,
+    ) -> Result<Read, TierError> {
+        let known = stale.map(|entry| &entry.validator);
+        let etag = known.and_then(|v| self.own_etag(v));
+        let path = format!(
+            "/{}/{}/{}/{}",
+            file.owner, file.repo, file.branch, file.path
+        );
+        match self.download(&path, etag.as_deref()).await? {
+            Fetched::Body { bytes, etag } => {
+                (file.check)(&bytes).map_err(|e| {
+                    TierError::BadUpstream(format!(
+                        "{}/{}: {}: {e}",
+                        file.repo, file.path, file.key
+                    ))
+                })?;
+                let validator = Validator {
+                    sha: Some(git_blob_sha(&bytes).into()),
+                    etag: etag.map(|etag| format!("{} {etag}", self.token_tag).into()),
+                };
+                Ok(Read::Value(bytes, validator))
+            }
+            Fetched::NotModified if etag.is_some() => Ok(Read::Unchanged(
+                known.cloned().expect("an ETag came from a stale copy"),
+            )),
+            Fetched::NotModified => Err(TierError::BadUpstream(
+                "304 to a request that had no ETag".into(),
+            )),
+            Fetched::NotFound => Ok(Read::Absent(format!(
+                "not found upstream: {}/{} has no {} on {}",
+                file.owner, file.repo, file.path, file.branch
+            ))),
+            Fetched::RateLimited => Err(TierError::BadUpstream(
+                "the raw file host answered with a rate limit".into(),
+            )),
+        }
+    }
+
+    /// One raw download, within the concurrency limit and the pacer, its answer reported.
+    async fn download(&self, path: &str, etag: Option<&str>) -> Result<Fetched, TierError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| unavailable("stopping"))?;
+        self.pacer.until_ready().await;
+        let answer = self.http.get(Origin::Raw, path, etag).await;
+        report(&self.myself, Origin::Raw, answer)
+    }
+
     async fn raw(
         &self,
         framework: &Framework,
@@ -650,14 +708,7 @@ impl ReadTask {
         {
             return Ok(Raw::Body(bytes.clone(), etag.clone()));
         }
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| unavailable("stopping"))?;
-        self.pacer.until_ready().await;
-        let answer = self.http.get(Origin::Raw, &path, etag.as_deref()).await;
-        match report(&self.myself, Origin::Raw, answer)? {
+        match self.download(&path, etag.as_deref()).await? {
             Fetched::Body { bytes, etag } => {
                 // The listing named the content by its blob sha: anything else is not it
                 // (a garbled answer, or a branch that moved since the listing).

@@ -25,7 +25,9 @@ impl GithubHandle {
 /// Whether GitHub has anything to say about a key: the domain kinds (DESIGN.md), including
 /// ones naming a framework it does not know (answered "not found"), and the quota state.
 pub fn serves(key: &Key) -> bool {
-    key.as_str() == RATE_LIMIT_KEY || !matches!(Upstream::from_key(key), Ok(None))
+    key.as_str() == RATE_LIMIT_KEY
+        || super::plan::single_file(key).is_some()
+        || !matches!(Upstream::from_key(key), Ok(None))
 }
 
 impl Origin for GithubHandle {

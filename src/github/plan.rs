@@ -65,6 +65,38 @@ impl Upstream {
     }
 }
 
+/// An upstream file outside every registry, cached whole under a key of its own and
+/// revalidated by the raw host's ETag (no tree lists it, so there is no blob sha to compare
+/// before downloading; the one it has is recorded).
+pub struct SingleFile {
+    pub key: &'static str,
+    pub owner: &'static str,
+    pub repo: &'static str,
+    pub branch: &'static str,
+    pub path: &'static str,
+    /// Whether a body is usable; an unusable one is refused, and the last good copy serves.
+    pub check: fn(&[u8]) -> Result<(), String>,
+}
+
+/// tweakcn's theme presets, behind the theme tools.
+pub const SINGLE_FILES: &[SingleFile] = &[SingleFile {
+    key: crate::themes::PRESETS_KEY,
+    owner: "jnsahaj",
+    repo: "tweakcn",
+    branch: "main",
+    path: "utils/theme-presets.ts",
+    check: |body| {
+        let text = std::str::from_utf8(body).map_err(|e| format!("not UTF-8: {e}"))?;
+        crate::themes::parse(text)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    },
+}];
+
+pub fn single_file(key: &Key) -> Option<&'static SingleFile> {
+    SINGLE_FILES.iter().find(|f| f.key == key.as_str())
+}
+
 /// A file to download: its path in the repository and the blob sha that names its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRef {

@@ -99,7 +99,10 @@ mod tests {
     #[test]
     fn the_target_is_the_first_common_path_that_exists() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(target(dir.path()), dir.path().join("src/styles/globals.css"));
+        assert_eq!(
+            target(dir.path()),
+            dir.path().join("src/styles/globals.css")
+        );
         std::fs::create_dir_all(dir.path().join("app")).unwrap();
         std::fs::write(dir.path().join("app/globals.css"), "").unwrap();
         std::fs::write(dir.path().join("globals.css"), "").unwrap();

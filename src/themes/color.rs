@@ -77,7 +77,11 @@ fn parse(value: &str) -> Option<Rgb> {
     if let Some(c) = RGB.captures(trimmed) {
         let channel = |s: &str| {
             let n = parse_float(s);
-            if s.contains('%') { n / 100.0 } else { n / 255.0 }
+            if s.contains('%') {
+                n / 100.0
+            } else {
+                n / 255.0
+            }
         };
         return Some(Rgb {
             r: channel(&c[1]),
@@ -191,7 +195,11 @@ fn hsl_to_rgb(h: f64, s: f64, l: f64) -> Rgb {
         }
         p
     };
-    let q = if l < 0.5 { l * (1.0 + s) } else { l + s - l * s };
+    let q = if l < 0.5 {
+        l * (1.0 + s)
+    } else {
+        l + s - l * s
+    };
     let p = 2.0 * l - q;
     Rgb {
         r: hue_to_rgb(p, q, h + 1.0 / 3.0),

@@ -46,7 +46,10 @@ fn printed(value: &Js) -> Option<String> {
         Js::Str(s) => Some(s.clone()),
         Js::Null => Some("null".to_owned()),
         Js::Bool(b) => Some(b.to_string()),
-        Js::Num(n) => Some(n.parse::<f64>().map_or_else(|_| n.clone(), |n| format!("{n}"))),
+        Js::Num(n) => Some(
+            n.parse::<f64>()
+                .map_or_else(|_| n.clone(), |n| format!("{n}")),
+        ),
         Js::Array(_) | Js::Object(_) => None,
     }
 }
@@ -133,7 +136,11 @@ pub fn css(preset: &Preset) -> String {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    format!(":root {{\n{}\n}}\n\n.dark {{\n{}\n}}", lines(&light), lines(&dark))
+    format!(
+        ":root {{\n{}\n}}\n\n.dark {{\n{}\n}}",
+        lines(&light),
+        lines(&dark)
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,7 +187,9 @@ pub(crate) mod tests {
         let all = std::fs::read_to_string(path).unwrap();
         let at = all.find(header).unwrap_or_else(|| panic!("no {header}"));
         let rest = &all[at..];
-        let start = rest.find("--- text (exact, between markers) ---\n").unwrap()
+        let start = rest
+            .find("--- text (exact, between markers) ---\n")
+            .unwrap()
             + "--- text (exact, between markers) ---\n".len();
         let end = rest[start..].find("\n--- end ---").unwrap();
         rest[start..start + end].to_owned()
@@ -197,7 +206,9 @@ pub(crate) mod tests {
         let cyber = presets.iter().find(|p| p.id.contains("cyber")).unwrap();
         assert_eq!(
             preview(cyber, Tailwind::V4),
-            upstream(r#"### tools/call apply_theme {"query":"cyber","dryRun":true,"tailwindVersion":"4"}"#)
+            upstream(
+                r#"### tools/call apply_theme {"query":"cyber","dryRun":true,"tailwindVersion":"4"}"#
+            )
         );
     }
 

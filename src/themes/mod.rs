@@ -11,7 +11,7 @@ mod tools;
 
 pub use css::Tailwind;
 pub use preset::{ParseError, Preset, parse};
-pub use tools::{Apply, apply, get, list};
+pub use tools::{Apply, apply, find_id, get, list};
 
 /// The cache key of tweakcn's presets file.
 pub const PRESETS_KEY: &str = "theme:tweakcn";

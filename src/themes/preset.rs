@@ -148,7 +148,8 @@ fn find_presets(text: &str) -> Option<usize> {
         let name_end = from + found + "defaultPresets".len();
         let before = text[..from + found].trim_end();
         from = name_end;
-        if !(before.ends_with("const") && before[..before.len() - 5].trim_end().ends_with("export")) {
+        if !(before.ends_with("const") && before[..before.len() - 5].trim_end().ends_with("export"))
+        {
             continue;
         }
         let rest = &text[name_end..];
@@ -385,7 +386,11 @@ mod tests {
             .find(|(_, v)| v.starts_with("\"Lora\""))
             .unwrap();
         assert_eq!(lora.1, "\"Lora\", Georgia, serif");
-        assert!(presets.iter().all(|p| p.created_at().is_none() || p.label() != p.id));
+        assert!(
+            presets
+                .iter()
+                .all(|p| p.created_at().is_none() || p.label() != p.id)
+        );
     }
 
     #[test]
@@ -413,8 +418,14 @@ mod tests {
     #[test]
     fn anything_else_is_an_error_with_its_line() {
         let bad = [
-            ("export const defaultPresets = { a: { b: someCall() } };", "line 1"),
-            ("export const defaultPresets = {\n a: { label: \"open \n", "line 2"),
+            (
+                "export const defaultPresets = { a: { b: someCall() } };",
+                "line 1",
+            ),
+            (
+                "export const defaultPresets = {\n a: { label: \"open \n",
+                "line 2",
+            ),
             ("export const defaultPresets = { a: `${x}` };", "template"),
             ("export const defaultPresets = { a: 1 };", "not an object"),
             ("const nothing = {};", "no `export const defaultPresets"),
@@ -428,6 +439,11 @@ mod tests {
             "{ a: ".repeat(100),
             "}".repeat(100)
         );
-        assert!(parse(&deep).unwrap_err().to_string().contains("nested too deeply"));
+        assert!(
+            parse(&deep)
+                .unwrap_err()
+                .to_string()
+                .contains("nested too deeply")
+        );
     }
 }

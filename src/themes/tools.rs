@@ -45,6 +45,11 @@ pub fn find<'a>(presets: &'a [Preset], name: &str) -> Option<&'a Preset> {
     })
 }
 
+/// The id of the preset `name` names (see [`find`]).
+pub fn find_id(presets: &[Preset], name: &str) -> Option<String> {
+    find(presets, name).map(|p| p.id.clone())
+}
+
 /// The preset's own object, keys in source order.
 pub fn get(presets: &[Preset], name: &str) -> Result<String, String> {
     let preset = find(presets, name).ok_or_else(|| format!("Theme not found: {name}"))?;
@@ -101,8 +106,15 @@ pub fn apply(presets: &[Preset], args: &Apply, root: &Path) -> Result<String, St
     if args.dry_run {
         return Ok(css::preview(preset, tailwind));
     }
-    let file = args.css.clone().unwrap_or_else(|| super::apply::target(root));
-    let file = if file.is_absolute() { file } else { root.join(file) };
+    let file = args
+        .css
+        .clone()
+        .unwrap_or_else(|| super::apply::target(root));
+    let file = if file.is_absolute() {
+        file
+    } else {
+        root.join(file)
+    };
     let written = super::apply::write(&file, &css::css(preset), std::time::SystemTime::now())
         .map_err(|e| format!("Error applying theme: {}: {e}", file.display()))?;
     Ok(format!(
@@ -187,8 +199,11 @@ mod tests {
         let project = tempfile::tempdir().unwrap();
         let app = project.path().join("app");
         std::fs::create_dir_all(&app).unwrap();
-        std::fs::write(app.join("globals.css"), "@import \"tailwindcss\";\n\nbody { margin: 0; }\n")
-            .unwrap();
+        std::fs::write(
+            app.join("globals.css"),
+            "@import \"tailwindcss\";\n\nbody { margin: 0; }\n",
+        )
+        .unwrap();
         let args = Apply {
             preset_id: Some("mono".into()),
             ..Apply::default()

@@ -22,6 +22,7 @@ mod security;
 mod stalls;
 mod stress;
 mod systemd;
+mod themes;
 
 use std::process::ExitCode;
 
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         stalls::tests(),
         stress::tests(),
         systemd::tests(),
+        themes::tests(),
     ]
     .into_iter()
     .flatten()

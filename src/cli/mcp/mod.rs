@@ -6,8 +6,11 @@
 //! notices go to stderr.
 
 mod daemon;
+mod prompts;
+mod resources;
 mod run;
 mod schemas;
 mod server;
+mod themes;
 
 pub use run::{McpArgs, main};

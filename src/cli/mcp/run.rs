@@ -68,7 +68,7 @@ pub fn main(args: McpArgs, overrides: Overrides, env: Vec<(String, String)>) -> 
         start: args.start_daemon,
         client: Mutex::new(None),
     };
-    let server = Shadcn::new(Arc::new(daemon), framework);
+    let server = Shadcn::new(Arc::new(daemon), framework, &loaded.config.github.framework);
     runtime.block_on(async move {
         let service = match server.serve(rmcp::transport::stdio()).await {
             Ok(service) => service,

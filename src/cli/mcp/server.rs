@@ -4,10 +4,18 @@ use std::sync::Arc;
 
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{ErrorData as McpError, ServerHandler, tool, tool_handler, tool_router};
+use rmcp::model::{
+    CallToolResult, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, PaginatedRequestParams,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, ResourceContents,
+    ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, tool, tool_handler, tool_router};
 
 use super::daemon::Daemon;
+use super::prompts;
+use super::resources::{self, COMPONENTS, THEME_METADATA};
 use super::schemas::*;
 use crate::protocol::{ErrorCode, Query, Request, Response};
 
@@ -16,24 +24,35 @@ pub struct Shadcn {
     daemon: Arc<Daemon>,
     /// From `--framework`/`--ui-library`; `None` leaves it to the daemon's config.
     framework: Option<String>,
+    /// The framework the answers are for, as prompts and templates name it.
+    framework_name: String,
     tool_router: ToolRouter<Self>,
 }
 
-fn text(text: impl Into<String>) -> CallToolResult {
+pub(super) fn text(text: impl Into<String>) -> CallToolResult {
     CallToolResult::success(vec![ContentBlock::text(text)])
 }
 
-fn tool_error(message: impl Into<String>) -> CallToolResult {
+pub(super) fn tool_error(message: impl Into<String>) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message)])
 }
 
 impl Shadcn {
-    pub(super) fn new(daemon: Arc<Daemon>, framework: Option<String>) -> Shadcn {
+    pub(super) fn new(daemon: Arc<Daemon>, framework: Option<String>, configured: &str) -> Shadcn {
+        let name = framework.as_deref().unwrap_or(configured);
+        let framework_name = crate::domain::framework(name)
+            .map(|fw| fw.id.to_owned())
+            .unwrap_or_else(|_| name.to_owned());
         Shadcn {
             daemon,
             framework,
-            tool_router: Shadcn::tool_router(),
+            framework_name,
+            tool_router: Shadcn::tool_router() + super::themes::router(),
         }
+    }
+
+    pub(super) fn daemon(&self) -> &Daemon {
+        &self.daemon
     }
 
     async fn ask(&self, query: Query) -> Result<CallToolResult, McpError> {
@@ -176,10 +195,102 @@ impl Shadcn {
     }
 }
 
+impl Shadcn {
+    /// The component names of this server's framework, from the cache.
+    async fn component_names(&self) -> Result<String, McpError> {
+        let failed = |e: String| McpError::internal_error(format!("{COMPONENTS}: {e}"), None);
+        let request = Request::Shadcn {
+            framework: self.framework.clone(),
+            query: Query::ListComponents,
+        };
+        match self.daemon.request(request).await.map_err(failed)? {
+            Response::Value(Some(found)) => {
+                let listing: serde_json::Value =
+                    serde_json::from_slice(&found.value).map_err(|e| failed(e.to_string()))?;
+                Ok(serde_json::to_string_pretty(&listing["components"]).expect("JSON"))
+            }
+            Response::Error(e) => Err(failed(e.message)),
+            other => Err(failed(format!(
+                "unexpected answer from the daemon: {other:?}"
+            ))),
+        }
+    }
+}
+
 #[tool_handler(router = self.tool_router)]
 impl ServerHandler for Shadcn {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_prompts()
+            .enable_resources()
+            .build();
+        ServerConfig::new(capabilities)
             .with_server_info(Implementation::new("shadcache", env!("CARGO_PKG_VERSION")))
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(prompts::list())
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        prompts::get(
+            &request.name,
+            request.arguments.as_ref(),
+            &self.framework_name,
+        )
+        .map(Into::into)
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        Ok(resources::list())
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(resources::templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let uri = request.uri;
+        let (text, mime) = match uri.as_str() {
+            COMPONENTS => (self.component_names().await?, "application/json"),
+            THEME_METADATA => {
+                let presets = self.presets().await.map_err(|e| {
+                    McpError::internal_error(format!("{THEME_METADATA}: {e}"), None)
+                })?;
+                (resources::theme_metadata(&presets), "application/json")
+            }
+            _ => match resources::template(&uri, &self.framework_name) {
+                Some(answer) => (answer?, "text/plain"),
+                None => {
+                    return Err(McpError::resource_not_found(
+                        format!("Resource not found: {uri}"),
+                        None,
+                    ));
+                }
+            },
+        };
+        let contents = ResourceContents::text(text, uri).with_mime_type(mime);
+        Ok(ReadResourceResult::new(vec![contents]).into())
     }
 }
