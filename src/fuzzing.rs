@@ -275,6 +275,46 @@ pub fn contents(data: &[u8]) {
     }
 }
 
+/// tweakcn's presets file: what parses reads back the same once written out as JSON (inside
+/// the subset the parser reads), and every preset lists, converts to CSS and previews.
+pub fn theme_presets(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(presets) = crate::themes::parse(text) else {
+        return;
+    };
+    let json = |presets: &[crate::themes::Preset]| {
+        let pairs: Vec<(&str, &crate::themes::preset::Js)> =
+            presets.iter().map(|p| (p.id.as_str(), &p.value)).collect();
+        serde_json::to_string(&pairs).unwrap()
+    };
+    let object = presets
+        .iter()
+        .map(|p| {
+            format!(
+                "{}: {}",
+                serde_json::to_string(&p.id).unwrap(),
+                serde_json::to_string(&p.value).unwrap()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",\n");
+    let again = crate::themes::parse(&format!("export const defaultPresets = {{\n{object}\n}};"))
+        .unwrap_or_else(|e| panic!("{e}: {object}"));
+    assert_eq!(json(&again), json(&presets));
+    serde_json::from_str::<serde_json::Value>(&crate::themes::list(&presets, None)).unwrap();
+    for preset in &presets {
+        let preview = crate::themes::Apply {
+            preset_id: Some(preset.id.clone()),
+            dry_run: true,
+            ..crate::themes::Apply::default()
+        };
+        let answer = crate::themes::apply(&presets, &preview, Path::new("/nonexistent"));
+        assert!(answer.unwrap().starts_with("Theme Preview:"));
+    }
+}
+
 /// A registry index file (`ui/_registry.ts`).
 pub fn registry_file(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -415,6 +455,7 @@ mod tests {
         ("registry_file", registry_file),
         ("quota", quota),
         ("domain_values", domain_values),
+        ("theme_presets", theme_presets),
     ];
 
     fn fuzz_dir() -> PathBuf {

@@ -350,4 +350,14 @@ fn write_seed_corpus() {
         "block-login-01",
         &domain(0, "", "", &block),
     );
+
+    let presets = read(
+        fixtures.join("raw.githubusercontent.com/jnsahaj/tweakcn/main/utils/theme-presets.ts"),
+    );
+    write("theme_presets", "tweakcn-9fb9c4c7", &presets);
+    write(
+        "theme_presets",
+        "every-syntax",
+        b"// comment\nexport const defaultPresets: Record<string, ThemePreset> = {\n  /* c */ a: { label: `b`, styles: { light: { x: 'oklch(0.5 0.1 30)', \"y-z\": \"rgb(1, 2, 3)\", }, dark: {}, }, n: -1.5e2, l: [true, null, undefined,], },\n  'q': { label: \"hsl(1, 2%, 3%)\" },\n};\n",
+    );
 }

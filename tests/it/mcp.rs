@@ -21,6 +21,7 @@ tests![
     mcp_starts_a_daemon_when_asked_to: Node,
     github_warm_prefetches_at_start,
     mcp_tools_serve_vue_and_react_native: Node,
+    mcp_theme_tools_prompts_and_resources_match_upstream: Node,
 ];
 
 const FIXTURE_RAW: &str =
@@ -223,4 +224,12 @@ async fn mcp_tools_serve_vue_and_react_native() {
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = daemon_for(&origin);
     run_client(&client, "frameworks", &d, &dir);
+}
+
+async fn mcp_theme_tools_prompts_and_resources_match_upstream() {
+    let client = mcp_client();
+    let dir = fixtures();
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let d = daemon_for(&origin);
+    run_client(&client, "themes", &d, &dir);
 }

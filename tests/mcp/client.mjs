@@ -49,6 +49,9 @@ const UPSTREAM = {
   get_directory_structure: { properties: ["branch", "owner", "path", "repo"], required: [] },
   get_block: { properties: ["blockName", "includeComponents"], required: ["blockName"] },
   list_blocks: { properties: ["category"], required: [] },
+  list_themes: { properties: [], required: [] },
+  get_theme: { properties: ["themeName"], required: ["themeName"] },
+  apply_theme: { properties: ["dryRun", "presetId", "query", "tailwindVersion"], required: [] },
 };
 
 async function tools() {
@@ -187,7 +190,93 @@ async function frameworks() {
   console.log(JSON.stringify({ frameworks: ["vue", "react-native"] }));
 }
 
-const modes = { tools, concurrent, nodaemon, startdaemon, frameworks };
+// Upstream's recorded answer to the call whose header starts with `header`.
+function upstream(header) {
+  const all = readFileSync(`${env.FIXTURES}/theme-tools-upstream-outputs.txt`, "utf8");
+  const rest = all.slice(all.indexOf(header));
+  const open = "--- text (exact, between markers) ---\n";
+  const start = rest.indexOf(open) + open.length;
+  return rest.slice(start, rest.indexOf("\n--- end ---", start));
+}
+
+// The theme tools against upstream's recorded answers; the prompts, resources and resource
+// templates under upstream's names.
+async function themes() {
+  const client = await connect(["--framework", "react"]);
+  const same = async (name, args, header) => {
+    const { result, text } = await call(client, name, args);
+    check(text === upstream(header), `${name}(${JSON.stringify(args)}) differs from upstream's answer`);
+    return result;
+  };
+  await same("list_themes", {}, "### tools/call list_themes {}");
+  await same("list_themes", { query: "NIGHT" }, '### tools/call list_themes {"query":"NIGHT"}');
+  await same("get_theme", { themeName: "modern-minimal" }, '### tools/call get_theme {"themeName":"modern-minimal"}');
+  await same("get_theme", { themeName: "cosmic night" }, '### tools/call get_theme {"themeName":"cosmic night"}');
+  const missing = await same("get_theme", { themeName: "no-such-theme" }, '### tools/call get_theme {"themeName":"no-such-theme"}');
+  check(missing.isError === true, "get_theme(no-such-theme) is not an error");
+  await same(
+    "apply_theme",
+    { presetId: "modern-minimal", dryRun: true },
+    '### tools/call apply_theme {"presetId":"modern-minimal","dryRun":true}',
+  );
+  await same(
+    "apply_theme",
+    { query: "cyber", dryRun: true, tailwindVersion: "4" },
+    '### tools/call apply_theme {"query":"cyber","dryRun":true,"tailwindVersion":"4"}',
+  );
+  const none = await same("apply_theme", {}, "### tools/call apply_theme {}   ");
+  check(none.isError === true, "apply_theme({}) is not an error");
+
+  const { prompts } = await client.listPrompts();
+  const names = prompts.map((p) => p.name);
+  const want = ["build-shadcn-page", "create-dashboard", "create-auth-flow", "optimize-shadcn-component", "create-data-table"];
+  check(JSON.stringify(names) === JSON.stringify(want), `prompts: ${names}`);
+  const args = Object.fromEntries(prompts.map((p) => [p.name, p.arguments.map((a) => `${a.name}${a.required ? "!" : ""}`)]));
+  check(args["build-shadcn-page"].join() === "pageType!,features,layout,style", `build-shadcn-page: ${args["build-shadcn-page"]}`);
+  check(args["create-data-table"].join() === "dataType!,features,actions", `create-data-table: ${args["create-data-table"]}`);
+  const page = await client.getPrompt({ name: "create-auth-flow", arguments: { authType: "login" } });
+  const pageText = page.messages[0].content.text;
+  check(pageText.includes("login flow") && pageText.includes("get_block"), `create-auth-flow: ${pageText}`);
+
+  const { resources } = await client.listResources();
+  const uris = resources.map((r) => r.uri);
+  check(JSON.stringify(uris) === JSON.stringify(["resource:get_components", "resource:get_theme_metadata"]), `resources: ${uris}`);
+  const { resourceTemplates } = await client.listResourceTemplates();
+  const templates = resourceTemplates.map((t) => t.uriTemplate);
+  check(
+    JSON.stringify(templates) ===
+      JSON.stringify([
+        "resource-template:get_install_script_for_component?packageManager={packageManager}&component={component}",
+        "resource-template:get_installation_guide?buildTool={buildTool}&packageManager={packageManager}",
+      ]),
+    `templates: ${templates}`,
+  );
+  const components = JSON.parse((await client.readResource({ uri: "resource:get_components" })).contents[0].text);
+  check(components.length === 61 && components.includes("button"), `get_components: ${components.length}`);
+  const metadata = JSON.parse((await client.readResource({ uri: "resource:get_theme_metadata" })).contents[0].text);
+  check(metadata.total_themes === 42 && metadata.themes["modern-minimal"].name === "Modern Minimal", "get_theme_metadata");
+  const script = (
+    await client.readResource({
+      uri: "resource-template:get_install_script_for_component?packageManager=npm&component=button",
+    })
+  ).contents[0].text;
+  check(script === "npx shadcn@latest add button --yes --overwrite", `install script: ${script}`);
+  const guide = (
+    await client.readResource({ uri: "resource-template:get_installation_guide?buildTool=vite&packageManager=pnpm" })
+  ).contents[0].text;
+  check(guide.includes("pnpm dlx shadcn@latest init"), `installation guide: ${guide}`);
+  let refused = false;
+  try {
+    await client.readResource({ uri: "resource:nope" });
+  } catch (e) {
+    refused = String(e).includes("Resource not found: resource:nope");
+  }
+  check(refused, "an unknown resource is not refused");
+  await client.close();
+  console.log(JSON.stringify({ themes: true, prompts: names.length, resources: uris.length }));
+}
+
+const modes = { tools, concurrent, nodaemon, startdaemon, frameworks, themes };
 const run = modes[env.MODE];
 if (!run) fail(`MODE must be one of ${Object.keys(modes)}`);
 await run();
