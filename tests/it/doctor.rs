@@ -50,22 +50,13 @@ fn line<'a>(report: &'a str, verdict: &str, what: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no `{start}` line in:\n{report}"))
 }
 
-async fn wait_l2_up(d: &TestDaemon) {
-    d.wait_for_stats("L2 up", |s| {
-        s.tiers
-            .iter()
-            .any(|t| t.tier == TierName::Database && t.state == "up")
-    })
-    .await;
-}
-
 async fn every_check_holds_on_a_working_install() {
     let origin = FakeOrigin::with_fixtures(&fixtures()).await.unwrap();
     let d = TestDaemon::start_with(&format!(
         "{}token = \"ghp_doctor\"\n\n[daemon]\nlog_level = \"debug\"\n",
         github(&origin)
     ));
-    wait_l2_up(&d).await;
+    d.wait_l2_up().await;
     let out = d.cli(&["doctor"], None);
     let report = text(&out);
     assert_eq!(out.status.code(), Some(0), "{report}");

@@ -211,6 +211,24 @@ impl TestDaemon {
         panic!("never saw {what}: {:#?}", self.stats().await);
     }
 
+    /// Waits until L2 has opened (it opens after the daemon is ready: about 0.5 s, seconds on
+    /// a loaded machine), at most a minute.
+    pub async fn wait_l2_up(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            let stats = self.stats().await;
+            let up = stats
+                .tiers
+                .iter()
+                .any(|t| t.tier == shadcache::protocol::TierName::Database && t.state == "up");
+            if up {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("L2 never opened:\n{}", self.log_text());
+    }
+
     /// Runs the CLI against this daemon.
     pub fn cli(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
         cli_at(&self.socket, &self.config, args, stdin)

@@ -2,7 +2,7 @@
 //! and the data dirs that cannot be used (locked, unusable) leaving the daemon serving.
 
 use std::os::fd::AsRawFd;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use shadcache::protocol::{Ack, Request, Response, TierName};
@@ -45,17 +45,6 @@ async fn serves_from_memory(d: &TestDaemon) {
     ));
 }
 
-pub async fn wait_l2_up(d: &TestDaemon) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if l2_state(d).await == "up" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("L2 never opened:\n{}", d.log_text());
-}
-
 const KINDS: &[&str] = &[
     "component:react:button",
     "demo:svelte:card",
@@ -70,7 +59,7 @@ const KINDS: &[&str] = &[
 
 async fn every_kind_survives_kill_9_and_is_served_from_l2() {
     let d = TestDaemon::start();
-    wait_l2_up(&d).await;
+    d.wait_l2_up().await;
     let mut client = d.client().await;
     for key in KINDS {
         let set = Request::Set {
@@ -86,7 +75,7 @@ async fn every_kind_survives_kill_9_and_is_served_from_l2() {
     drop(client);
     let mut d = d;
     d.kill_and_restart();
-    wait_l2_up(&d).await;
+    d.wait_l2_up().await;
     for key in KINDS {
         match d
             .request(Request::Get {
@@ -122,7 +111,7 @@ async fn kill_9_during_writes_loses_no_acknowledged_write() {
     let mut acknowledged: Vec<String> = Vec::new();
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     for round in 0..rounds {
-        wait_l2_up(&d).await;
+        d.wait_l2_up().await;
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
@@ -158,7 +147,7 @@ async fn kill_9_during_writes_loses_no_acknowledged_write() {
             "round {round}: no write was acknowledged"
         );
         acknowledged.extend(acked);
-        wait_l2_up(&d).await;
+        d.wait_l2_up().await;
         let mut client = d.client().await;
         for chunk in acknowledged.chunks(500) {
             let Response::Values(values) = client
@@ -208,7 +197,7 @@ async fn a_locked_data_dir_leaves_the_daemon_serving_and_l2_opens_when_freed() {
     assert_eq!(d.request(set.clone()).await, Response::Stored(Ack::Memory));
 
     drop(holder);
-    wait_l2_up(&d).await;
+    d.wait_l2_up().await;
     assert_eq!(d.request(set).await, Response::Stored(Ack::Stored));
 }
 
@@ -263,7 +252,7 @@ fn migrate_and_maintenance_work_with_and_without_a_daemon() {
 
 async fn a_corrupt_data_dir_leaves_the_daemon_serving_and_says_why() {
     let mut d = TestDaemon::start();
-    wait_l2_up(&d).await;
+    d.wait_l2_up().await;
     d.signal(libc::SIGTERM);
     assert_eq!(d.wait_exit(Duration::from_secs(15)).code(), Some(0));
     let control = d.data_dir.join("pglite/tmp/pglite/base/global/pg_control");

@@ -66,15 +66,6 @@ fn config(url: &str, github: &str) -> String {
     )
 }
 
-pub async fn wait_l2_up(d: &TestDaemon) {
-    d.wait_for_stats("L2 up", |s| {
-        s.tiers
-            .iter()
-            .any(|t| t.tier == TierName::Database && t.state == "up")
-    })
-    .await;
-}
-
 async fn two_daemons_share_one_l2_and_ask_github_once() {
     let server = server();
     let _one_at_a_time = SERVER.lock().await;
@@ -88,8 +79,8 @@ async fn two_daemons_share_one_l2_and_ask_github_once() {
     );
     let a = TestDaemon::start_with(&config(&url, &github));
     let b = TestDaemon::start_with(&config(&url, &github));
-    wait_l2_up(&a).await;
-    wait_l2_up(&b).await;
+    a.wait_l2_up().await;
+    b.wait_l2_up().await;
     let get = Request::Get {
         key: "component:react:button".into(),
     };
@@ -159,7 +150,7 @@ async fn a_server_restart_loses_no_acknowledged_write() {
         TestDaemon::start_with(&config(&url, github)),
     ];
     for d in &daemons {
-        wait_l2_up(d).await;
+        d.wait_l2_up().await;
     }
     // Writes go on past WRITES until each daemon has stored 10 after the restart: how soon
     // a daemon reconnects depends on how long the server takes to come back (its back-off
@@ -207,7 +198,7 @@ async fn a_server_restart_loses_no_acknowledged_write() {
     }
     // Both daemons came back to L2 and kept serving.
     for d in &daemons {
-        wait_l2_up(d).await;
+        d.wait_l2_up().await;
         assert_eq!(d.request(Request::Ping).await, Response::Pong);
     }
     let db = sql(&url).await;
@@ -237,7 +228,7 @@ async fn a_stuck_server_fills_the_pool_and_later_reads_time_out() {
          pool_size = 1\nacquire_timeout = \"200ms\"\n\n\
          [daemon]\nframe_timeout = \"1s\"\nlog_level = \"debug\"\nrequest_timeout = \"5s\"\n"
     ));
-    wait_l2_up(&d).await;
+    d.wait_l2_up().await;
     let mut locker = sql(&url).await;
     let lock = locker.transaction().await.unwrap();
     lock.batch_execute("LOCK TABLE entries IN ACCESS EXCLUSIVE MODE")
@@ -282,7 +273,7 @@ async fn an_older_write_never_replaces_a_newer_row() {
     let _one_at_a_time = SERVER.lock().await;
     let url = fresh_database(&server).await;
     let d = TestDaemon::start_with(&config(&url, "[github]\nenabled = false\n"));
-    wait_l2_up(&d).await;
+    d.wait_l2_up().await;
     let db = sql(&url).await;
     let later = shadcache::tier::unix_ms() as i64 + 3_600_000;
     db.execute(

@@ -6,7 +6,7 @@
 use shadcache::protocol::{Ack, Request, Response, TierName};
 
 use crate::harness::TestDaemon;
-use crate::postgres::{SERVER, fresh_database, server, sql, wait_l2_up};
+use crate::postgres::{SERVER, fresh_database, server, sql};
 use crate::runner::tests;
 
 tests![
@@ -62,7 +62,7 @@ async fn verify_full_with_the_right_ca_connects_over_tls() {
     let database = fresh_database(&tls_server()).await;
     let url = format!("{database} sslmode=verify-full");
     let d = daemon(&url, &ca("SHADCACHE_TEST_POSTGRES_TLS_CA"));
-    wait_l2_up(&d).await;
+    d.wait_l2_up().await;
     let set = Request::Set {
         key: "note:tls".into(),
         value: "over tls".into(),

@@ -91,12 +91,7 @@ const COMPONENTS: [&str; 5] = ["button", "card", "badge", "alert", "input"];
 /// must be open first: the stale copies these tests expect are L2's (L1 drops what expired),
 /// and on a loaded machine the embedded database takes seconds to open.
 async fn fetch_then_expire(d: &TestDaemon) {
-    d.wait_for_stats("L2 up", |s| {
-        s.tiers
-            .iter()
-            .any(|t| t.tier == TierName::Database && t.state == "up")
-    })
-    .await;
+    d.wait_l2_up().await;
     for name in COMPONENTS {
         let found = found(d, &format!("component:react:{name}")).await;
         assert_eq!(found.info.tier, TierName::Github);
@@ -231,7 +226,7 @@ const WRITE_BEHIND: &str = "[strategy]\ndefault = \"write-behind\"\n\n\
 async fn ten_thousand_queued_writes_survive_sigterm() {
     let config = TEST_CONFIG.replace("[daemon]", &format!("{WRITE_BEHIND}\n[daemon]"));
     let mut d = TestDaemon::start_with(&config);
-    crate::l2::wait_l2_up(&d).await;
+    d.wait_l2_up().await;
     const N: usize = 10_000;
     let mut client = d.client().await;
     // Pipelined in windows, as a busy client would.
@@ -265,7 +260,7 @@ async fn ten_thousand_queued_writes_survive_sigterm() {
     std::fs::write(&d.config, TEST_CONFIG).unwrap();
     let mut command = d.daemon_command();
     d = d.spawn(&mut command);
-    crate::l2::wait_l2_up(&d).await;
+    d.wait_l2_up().await;
     let keys: Vec<String> = (0..N).map(|i| format!("note:{i}")).collect();
     for chunk in keys.chunks(500) {
         let Response::Values(values) = d
@@ -357,7 +352,7 @@ async fn cache_aside_kinds_are_never_fetched() {
         value: Bytes::from_static(b"mine"),
         ttl: None,
     };
-    crate::l2::wait_l2_up(&d).await;
+    d.wait_l2_up().await;
     assert_eq!(d.request(set).await, Response::Stored(Ack::Stored));
     assert_eq!(
         found(&d, "component:react:button").await.value,

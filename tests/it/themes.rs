@@ -151,6 +151,8 @@ async fn list_get_and_apply_answer_as_upstream_does() {
 async fn the_presets_are_revalidated_and_a_bad_copy_never_replaces_a_good_one() {
     let origin = FakeOrigin::with_fixtures(&fixtures()).await.unwrap();
     let d = daemon_for(&origin, "\n[ttl]\ntheme = \"1s\"\n");
+    // The stale copy is L2's (L1 drops what expired), and L2 opens after the daemon is ready.
+    d.wait_l2_up().await;
     let get = || Request::Get {
         key: "theme:tweakcn".into(),
     };
@@ -199,12 +201,7 @@ async fn the_presets_are_revalidated_and_a_bad_copy_never_replaces_a_good_one() 
 async fn with_github_off_the_cached_presets_still_serve_all_three() {
     let origin = FakeOrigin::with_fixtures(&fixtures()).await.unwrap();
     let mut d = daemon_for(&origin, "");
-    d.wait_for_stats("L2 up", |s| {
-        s.tiers
-            .iter()
-            .any(|t| t.tier == TierName::Database && t.state == "up")
-    })
-    .await;
+    d.wait_l2_up().await;
     stdout(&d.cli(&["themes"], None));
     // The same data dir, GitHub off.
     d.signal(libc::SIGTERM);
@@ -219,12 +216,7 @@ async fn with_github_off_the_cached_presets_still_serve_all_three() {
     d.wait_ready();
     origin.close();
     // Reads skip L2 while it opens.
-    d.wait_for_stats("L2 up again", |s| {
-        s.tiers
-            .iter()
-            .any(|t| t.tier == TierName::Database && t.state == "up")
-    })
-    .await;
+    d.wait_l2_up().await;
     let project = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| stdout(&cli_in(&d, project.path(), args));
     assert_eq!(

@@ -68,7 +68,13 @@ pub fn main(args: McpArgs, overrides: Overrides, env: Vec<(String, String)>) -> 
         start: args.start_daemon,
         client: Mutex::new(None),
     };
-    let server = Shadcn::new(Arc::new(daemon), framework, &loaded.config.github.framework);
+    let tools = Shadcn::tool_router() + super::themes::router();
+    let server = Shadcn::new(
+        Arc::new(daemon),
+        framework,
+        &loaded.config.github.framework,
+        tools,
+    );
     runtime.block_on(async move {
         let service = match server.serve(rmcp::transport::stdio()).await {
             Ok(service) => service,

@@ -38,7 +38,13 @@ pub(super) fn tool_error(message: impl Into<String>) -> CallToolResult {
 }
 
 impl Shadcn {
-    pub(super) fn new(daemon: Arc<Daemon>, framework: Option<String>, configured: &str) -> Shadcn {
+    /// `tools` is every tool router of the server: this file's and the theme tools'.
+    pub(super) fn new(
+        daemon: Arc<Daemon>,
+        framework: Option<String>,
+        configured: &str,
+        tools: ToolRouter<Shadcn>,
+    ) -> Shadcn {
         let name = framework.as_deref().unwrap_or(configured);
         let framework_name = crate::domain::framework(name)
             .map(|fw| fw.id.to_owned())
@@ -47,7 +53,7 @@ impl Shadcn {
             daemon,
             framework,
             framework_name,
-            tool_router: Shadcn::tool_router() + super::themes::router(),
+            tool_router: tools,
         }
     }
 
@@ -73,7 +79,7 @@ impl Shadcn {
     }
 }
 
-#[tool_router]
+#[tool_router(vis = "pub(super)")]
 impl Shadcn {
     #[tool(
         description = "Get the source code for a specific shadcn/ui v4 component",
