@@ -81,6 +81,7 @@ async fn the_cli_on_a_silent_github_exits_2_with_the_daemons_reason() {
         &["get", "component:react:toggle"][..],
         &["component", "dialog"][..],
     ] {
+        let shown = args.join(" ");
         let started = Instant::now();
         let (socket, config) = (d.socket.clone(), d.config.clone());
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
@@ -98,6 +99,7 @@ async fn the_cli_on_a_silent_github_exits_2_with_the_daemons_reason() {
             "{stderr:?} does not give the daemon's reason"
         );
         assert!(waited < BOUND, "waited {waited:?}: {stderr}");
+        eprintln!("silent GitHub: `shadcache {shown}` exited 2 after {waited:.2?}");
     }
     assert!(other.await.unwrap() > 10, "the bystander was held up");
     assert!(origin.count(LISTING) >= 1);
@@ -164,5 +166,6 @@ async fn an_mcp_tool_call_on_a_silent_github_is_a_tool_error_with_the_reason() {
         "{text:?} does not give the daemon's reason"
     );
     assert!(waited < BOUND, "waited {waited:?}");
+    eprintln!("silent GitHub: an MCP tool call got its tool error after {waited:.2?}");
     assert!(other.await.unwrap() > 10, "the bystander was held up");
 }
