@@ -4,8 +4,9 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-use bytes::Bytes;
 use shadcache::protocol::{Request, Response};
+use shadcache::testkit::fixtures::dir as fixtures;
+use shadcache::testkit::origin::{FakeOrigin, Fault};
 
 use crate::harness::{TEST_CONFIG, TestDaemon, base_command};
 use crate::runner::tests;
@@ -26,34 +27,74 @@ async fn capacity(d: &TestDaemon) -> u64 {
     }
 }
 
+/// Components whose download GitHub holds back, so their gets are in flight at the SIGTERM.
+const SLOW: [&str; 4] = ["button", "card", "badge", "input"];
+const RAW: &str = "/raw/shadcn-ui/ui/main/apps/v4/registry/new-york-v4/ui";
+
 async fn sigterm_drains_removes_the_socket_and_exits_zero() {
-    let mut d = TestDaemon::start();
+    let drained = drained_daemon("3s").await;
+    sigterm_drains(&drained).await;
+    let (_origin, mut d) = drained;
+    let status = d.wait_exit(Duration::from_secs(15));
+    assert_eq!(status.code(), Some(0), "{}", d.log_text());
+    assert!(!d.socket.exists(), "socket file left behind");
+}
+
+async fn drained_daemon(drain: &str) -> (FakeOrigin, TestDaemon) {
+    let origin = FakeOrigin::with_fixtures(&fixtures()).await.unwrap();
+    for name in SLOW {
+        let delay = Fault::Delay(Duration::from_millis(700));
+        origin.fault(&format!("{RAW}/{name}.tsx"), delay);
+    }
+    let d = TestDaemon::start_with(&format!(
+        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\n\
+         [daemon]\nframe_timeout = \"1s\"\ndrain_timeout = \"{drain}\"\n",
+        origin.api_url(),
+        origin.raw_url()
+    ));
+    (origin, d)
+}
+
+/// Gets in flight when SIGTERM comes are all answered, with the component, before the
+/// connection closes; then the daemon exits 0 and takes its socket file with it.
+async fn sigterm_drains((origin, d): &(FakeOrigin, TestDaemon)) {
     assert_eq!(
         std::fs::metadata(&d.socket).unwrap().permissions().mode() & 0o777,
         0o600
     );
     let mut client = d.client().await;
-    for i in 0..300 {
-        client
-            .send(&Request::Set {
-                key: format!("drain:k{i}"),
-                value: Bytes::from_static(b"v"),
-                ttl: None,
-            })
-            .await
-            .unwrap();
+    for name in SLOW {
+        let key = format!("component:react:{name}");
+        client.send(&Request::Get { key }).await.unwrap();
+    }
+    // In flight: GitHub has been asked for every file and is holding the answers back.
+    for _ in 0..500 {
+        if SLOW
+            .iter()
+            .all(|n| origin.count(&format!("{RAW}/{n}.tsx")) == 1)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     d.signal(libc::SIGTERM);
-    // Whatever the daemon had read is answered; then the connection closes cleanly.
+    let raw = fixtures()
+        .join("raw.githubusercontent.com/shadcn-ui/ui/main/apps/v4/registry/new-york-v4/ui");
     let mut answered = 0;
     while let Ok(response) = client.recv().await {
-        assert!(matches!(response, Response::Stored(_)), "{response:?}");
+        let Response::Value(Some(found)) = response else {
+            panic!("{response:?}");
+        };
+        let expected = std::fs::read(raw.join(format!("{}.tsx", SLOW[answered]))).unwrap();
+        assert_eq!(found.value.as_ref(), expected.as_slice());
         answered += 1;
     }
-    assert!(answered <= 300);
-    let status = d.wait_exit(Duration::from_secs(15));
-    assert_eq!(status.code(), Some(0), "{}", d.log_text());
-    assert!(!d.socket.exists(), "socket file left behind");
+    assert_eq!(
+        answered,
+        SLOW.len(),
+        "gets in flight were dropped:\n{}",
+        d.log_text()
+    );
 }
 
 async fn sighup_reloads_a_good_file_and_keeps_the_old_config_on_a_bad_one() {

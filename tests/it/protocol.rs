@@ -260,7 +260,9 @@ async fn oversized_frame_is_refused_and_closed() {
 }
 
 async fn truncated_and_slow_frames_do_not_stall_other_clients() {
-    let d = TestDaemon::start();
+    let d = TestDaemon::start_with(
+        &crate::harness::TEST_CONFIG.replace("frame_timeout = \"1s\"", "frame_timeout = \"3s\""),
+    );
     // A frame that promises 100 bytes and delivers 3, then silence.
     let mut slow = raw_connect(&d).await;
     slow.write_all(&[0, 0, 0, 100, 1, 2, 3]).await.unwrap();
@@ -268,12 +270,18 @@ async fn truncated_and_slow_frames_do_not_stall_other_clients() {
     let mut truncated = raw_connect(&d).await;
     truncated.write_all(&[0, 0, 0, 50, 9]).await.unwrap();
     drop(truncated);
-    // Meanwhile, another client is served normally.
+    // Meanwhile, another client is served normally: all its answers come while the slow
+    // frame still has time left, so nothing waited for that frame's timeout.
     let mut other = d.client().await;
     for _ in 0..50 {
         assert_eq!(other.request(&Request::Ping).await.unwrap(), Response::Pong);
     }
-    // The slow one is told (frame_timeout is 1 s in tests) and cut off.
+    let mut early = [0u8; 1];
+    match slow.try_read(&mut early) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the slow frame timed out before the other client was served: {other:?}"),
+    }
+    // The slow one is told (after frame_timeout) and cut off.
     match read::<Response>(&mut slow).await {
         Some(Response::Error(e)) => assert_eq!(e.code, ErrorCode::Timeout),
         other => panic!("{other:?}"),
