@@ -277,7 +277,10 @@ fn strip_params(
         let mut kept = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            if !take(key, &percent_decode(value))? {
+            if !take(
+                key,
+                &percent_encoding::percent_decode_str(value).decode_utf8_lossy(),
+            )? {
                 kept.push(pair);
             }
         }
@@ -336,28 +339,6 @@ fn key_values(text: &str) -> Result<Vec<(String, String, String)>, String> {
         pairs.push((key, value, text[start..end].trim_end().to_owned()));
     }
     Ok(pairs)
-}
-
-fn percent_decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(hi), Some(lo)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push((hi * 16 + lo) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

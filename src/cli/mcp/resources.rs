@@ -84,7 +84,11 @@ pub fn template(uri: &str, framework: &str) -> Option<Result<String, McpError>> 
             .split('&')
             .filter_map(|pair| pair.split_once('='))
             .find(|(k, _)| *k == name)
-            .map(|(_, v)| percent_decode(v))
+            .map(|(_, v)| {
+                percent_encoding::percent_decode_str(&v.replace('+', " "))
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
             .filter(|v| !v.is_empty())
     };
     let missing =
@@ -259,34 +263,6 @@ fn guide(framework: &str, tool: &str, pm: PackageManager) -> Result<String, McpE
         format!("{cli} add button"),
     ]);
     Ok(steps.join("\n"))
-}
-
-fn percent_decode(value: &str) -> String {
-    let bytes = value.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push((hi * 16 + lo) as u8);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
