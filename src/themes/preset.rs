@@ -314,9 +314,15 @@ impl Parser<'_> {
                         b'n' => out.push(b'\n'),
                         b't' => out.push(b'\t'),
                         b'r' => out.push(b'\r'),
+                        b'b' => out.push(0x08),
+                        b'f' => out.push(0x0c),
+                        b'v' => out.push(0x0b),
                         b'0' => out.push(0),
                         b'\n' => {}
-                        b'u' | b'x' => return Err(self.error("an escaped code point")),
+                        b'x' | b'u' => {
+                            let c = self.code_point(escaped)?;
+                            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                        }
                         other => out.push(other),
                     }
                 }
@@ -324,6 +330,48 @@ impl Parser<'_> {
             }
         }
         String::from_utf8(out).map_err(|_| self.error("a string that is not UTF-8"))
+    }
+
+    /// After `\x` (two hex digits) or `\u` (four, or `{...}`): the character. A surrogate pair
+    /// makes one; a lone surrogate, which a Rust string cannot hold, becomes U+FFFD.
+    fn code_point(&mut self, kind: u8) -> Result<char, ParseError> {
+        let unit = match (kind, self.peek()) {
+            (b'u', Some(b'{')) => {
+                self.at += 1;
+                let digits = self.hex_digits(1, 6)?;
+                if self.peek() != Some(b'}') {
+                    return Err(self.error("an escape `\\u{` without its `}`"));
+                }
+                self.at += 1;
+                return char::from_u32(digits).ok_or_else(|| self.error("an escape past U+10FFFF"));
+            }
+            (b'x', _) => self.hex_digits(2, 2)?,
+            _ => self.hex_digits(4, 4)?,
+        };
+        if (0xD800..0xDC00).contains(&unit) && self.text.get(self.at..self.at + 2) == Some(b"\\u") {
+            let before = self.at;
+            self.at += 2;
+            match self.hex_digits(4, 4) {
+                Ok(low) if (0xDC00..0xE000).contains(&low) => {
+                    let combined = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+                    return Ok(char::from_u32(combined).expect("a valid pair"));
+                }
+                _ => self.at = before,
+            }
+        }
+        Ok(char::from_u32(unit).unwrap_or('\u{fffd}'))
+    }
+
+    fn hex_digits(&mut self, least: usize, most: usize) -> Result<u32, ParseError> {
+        let start = self.at;
+        while self.at - start < most && self.peek().is_some_and(|b| b.is_ascii_hexdigit()) {
+            self.at += 1;
+        }
+        if self.at - start < least {
+            return Err(self.error("an escape with too few hex digits"));
+        }
+        let digits = std::str::from_utf8(&self.text[start..self.at]).expect("hex digits");
+        u32::from_str_radix(digits, 16).map_err(|_| self.error("an escape out of range"))
     }
 
     fn number(&mut self) -> Result<Js, ParseError> {
@@ -413,6 +461,18 @@ mod tests {
         assert_eq!(presets[1].id, "quoted-id");
         let json = serde_json::to_string(&presets[0].value).unwrap();
         assert!(json.starts_with(r#"{"label":"Back ticks","styles":{"light":{"a":"x","b-c":"y"},"dark":{}},"n":-1.5,"list":[1,2],"u":null}"#), "{json}");
+    }
+
+    #[test]
+    fn escapes_read_as_javascript_reads_them() {
+        let text = r#"export const defaultPresets = { a: { label: "\x41\u0042\u{43}\ud83d\ude00\b\f\v\ud800x" } };"#;
+        let presets = parse(text).unwrap();
+        assert_eq!(presets[0].label(), "ABC\u{1f600}\u{8}\u{c}\u{b}\u{fffd}x");
+        // Control characters round-trip through JSON's `\u00XX` (a fuzzer found this).
+        let json = serde_json::to_string(&presets[0].value).unwrap();
+        let again = parse(&format!("export const defaultPresets = {{ a: {json} }};")).unwrap();
+        assert_eq!(again, presets);
+        assert!(parse(r#"export const defaultPresets = { a: { label: "\u12" } };"#).is_err());
     }
 
     #[test]
