@@ -1,24 +1,33 @@
 //! shadcache: one per-user daemon caching shadcn/ui registry content for every MCP client on
 //! the machine. See README.md for use and actors.md for the actor tree.
+//!
+//! The public surface is what the binary, the tests, the benchmarks and the fuzz targets use;
+//! everything else is the crate's own.
 
 pub mod cli;
 pub mod client;
-pub mod config;
-pub mod daemon;
-pub mod database;
-pub mod domain;
-pub mod fuzzing;
-pub mod github;
-pub mod glob;
 pub mod key;
-pub mod latency;
 pub mod memory;
 pub mod protocol;
-pub mod router;
-pub mod server;
-pub mod supervisor;
-pub mod testkit;
-pub mod themes;
 pub mod tier;
-pub mod warm;
-pub mod write_behind;
+
+#[cfg(any(fuzzing, test))]
+pub mod fuzzing;
+/// Test support: the fake GitHub and where the recorded content lives. Behind the `testkit`
+/// feature, which the tests and benchmarks enable, so the daemon carries no test server.
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
+
+pub(crate) mod config;
+pub(crate) mod daemon;
+pub(crate) mod database;
+pub(crate) mod domain;
+pub(crate) mod github;
+pub(crate) mod glob;
+pub(crate) mod latency;
+pub(crate) mod router;
+pub(crate) mod server;
+pub(crate) mod supervisor;
+pub(crate) mod themes;
+pub(crate) mod warm;
+pub(crate) mod write_behind;

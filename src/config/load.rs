@@ -87,6 +87,7 @@ pub fn load(
 
 /// What [`load`] makes of a config file at `file` holding `text`, with no flags: the same
 /// checks without touching the disk (the config fuzz target drives this).
+#[cfg(any(fuzzing, test))]
 pub fn load_text(
     file: &Path,
     text: &str,

@@ -6,10 +6,13 @@ mod paths;
 mod show;
 mod size;
 
-pub use load::{ConfigError, Loaded, Overrides, Source, load, load_text};
+#[cfg(any(fuzzing, test))]
+pub use load::load_text;
+pub use load::{ConfigError, Loaded, Overrides, load};
 pub use model::{
-    BreakerConfig, Config, DaemonConfig, FileConfig, GithubConfig, L1Config, L2Backend, L2Config,
-    MAX_FRAME_CEILING, Secret, Strategy, StrategyConfig, TtlConfig, WriteBehindConfig,
+    BreakerConfig, Config, GithubConfig, L2Backend, L2Config, MAX_FRAME_CEILING, Strategy,
+    StrategyConfig, TtlConfig, WriteBehindConfig,
 };
 pub use show::render;
+#[cfg(test)]
 pub use size::ByteSize;

@@ -17,5 +17,4 @@ pub(crate) mod tls;
 pub(crate) use actor::{DatabaseArgs, DatabaseTier, ToDatabase};
 pub use durability::SyncMode;
 pub use handle::DatabaseHandle;
-pub use migrate::MIGRATIONS;
 pub(crate) use space::{WRITE_RESERVE, free_bytes};

@@ -56,6 +56,7 @@ pub struct RegistryTree {
 
 impl RegistryTree {
     /// Parses a listing of `framework.registry` (paths in it are relative to that directory).
+    #[cfg(any(fuzzing, test))]
     pub fn parse(framework: &'static Framework, json: &[u8]) -> Result<RegistryTree, TreeError> {
         Self::parse_root(framework, framework.registry, json)
     }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-pub use dispatch::{Dispatcher, MAX_BATCH, command};
+pub use dispatch::{Dispatcher, command};
 pub use listener::{ListenError, Listener};
 
 use crate::config::Config;

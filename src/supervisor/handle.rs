@@ -27,6 +27,7 @@ pub struct Actors {
     pub supervisor: SupervisorHandle,
     join: tokio::task::JoinHandle<()>,
     pub router: RouterHandle,
+    #[cfg(test)]
     pub memory: MemoryHandle,
     /// `None` when `l2.enabled` is off.
     pub database: Option<DatabaseHandle>,
@@ -100,6 +101,7 @@ impl Actors {
             },
             join,
             router,
+            #[cfg(test)]
             memory,
             database,
         })

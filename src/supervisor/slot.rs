@@ -56,10 +56,6 @@ impl<M: Send + 'static> Slot<M> {
         (tx, Slot { name, current: rx })
     }
 
-    pub fn name(&self) -> &'static str {
-        self.name
-    }
-
     pub fn actor(&self) -> Result<ActorRef<M>, CallError> {
         self.current
             .borrow()
@@ -68,6 +64,7 @@ impl<M: Send + 'static> Slot<M> {
     }
 
     /// Fire and forget.
+    #[cfg(test)]
     pub fn cast(&self, message: M) -> Result<(), CallError> {
         self.actor()?
             .send_message(message)

@@ -10,7 +10,7 @@ pub mod preset;
 mod tools;
 
 pub use css::Tailwind;
-pub use preset::{ParseError, Preset, parse};
+pub use preset::{Preset, parse};
 pub use tools::{Apply, apply, find_id, get, list};
 
 /// The cache key of tweakcn's presets file.
