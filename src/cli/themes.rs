@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use super::fail;
 use crate::client::Client;
 use crate::config::Config;
-use crate::protocol::{Request, Response};
 use crate::themes::{self, Preset, Tailwind};
 
 #[derive(Debug, clap::Args)]
@@ -41,27 +40,14 @@ enum ThemeCmd {
 }
 
 async fn presets(config: &Config) -> Result<Vec<Preset>, ExitCode> {
-    let request = Request::Get {
-        key: themes::PRESETS_KEY.into(),
-    };
-    let client = Client::connect(&config.socket, crate::client::deadline(config)).await;
-    let response = match client {
-        Ok(mut client) => client.request(&request).await,
-        Err(e) => return Err(fail(&e.to_string())),
-    };
-    let value = match response {
-        Ok(Response::Value(Some(found))) => found.value,
-        Ok(Response::Value(None)) => {
-            return Err(fail(
-                "the theme presets are not cached, and GitHub has none",
-            ));
-        }
-        Ok(Response::Error(e)) => return Err(fail(&e.message)),
-        Ok(other) => return Err(fail(&format!("unexpected answer: {other:?}"))),
-        Err(e) => return Err(fail(&e.to_string())),
-    };
-    let text = String::from_utf8_lossy(&value);
-    themes::parse(&text).map_err(|e| fail(&e.to_string()))
+    let mut client = Client::connect(&config.socket, crate::client::deadline(config))
+        .await
+        .map_err(|e| fail(&e.to_string()))?;
+    let response = client
+        .request(&themes::request())
+        .await
+        .map_err(|e| fail(&e.to_string()))?;
+    themes::from_answer(response).map_err(|e| fail(&e))
 }
 
 pub async fn list(config: &Config, query: Option<&str>) -> ExitCode {

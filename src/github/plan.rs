@@ -105,6 +105,16 @@ pub struct FileRef {
     pub size: u64,
 }
 
+impl FileRef {
+    fn new(path: &str, blob: &super::tree::Blob) -> FileRef {
+        FileRef {
+            path: path.to_owned(),
+            sha: blob.sha.clone(),
+            size: blob.size,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
     /// One file whose bytes are the value (component source, demo).
@@ -126,18 +136,8 @@ pub enum Plan {
 
 pub fn plan(upstream: &Upstream, tree: &RegistryTree) -> Plan {
     let fw = upstream.framework();
-    let file = |path: String| {
-        tree.blob(&path).map(|blob| FileRef {
-            path,
-            sha: blob.sha.clone(),
-            size: blob.size,
-        })
-    };
-    let file_ref = |(path, blob): (&str, &super::tree::Blob)| FileRef {
-        path: path.to_owned(),
-        sha: blob.sha.clone(),
-        size: blob.size,
-    };
+    let file = |path: String| tree.blob(&path).map(|blob| FileRef::new(&path, blob));
+    let file_ref = |(path, blob)| FileRef::new(path, blob);
     let missing = |what: &str, name: &str, known: Vec<String>| {
         let hint = suggest(name, known.iter().map(String::as_str))
             .map(|s| format!(" (did you mean `{s}`?)"))
@@ -187,16 +187,7 @@ pub fn plan(upstream: &Upstream, tree: &RegistryTree) -> Plan {
             let files: Vec<(String, FileRef)> = tree
                 .block_files(name)
                 .into_iter()
-                .map(|(relative, path, blob)| {
-                    (
-                        relative,
-                        FileRef {
-                            path: path.to_owned(),
-                            sha: blob.sha.clone(),
-                            size: blob.size,
-                        },
-                    )
-                })
+                .map(|(relative, path, blob)| (relative, FileRef::new(path, blob)))
                 .collect();
             if files.is_empty() {
                 missing("block", name, tree.blocks())

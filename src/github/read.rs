@@ -237,6 +237,11 @@ impl ReadTask {
             .collect()
     }
 
+    /// An answer's ETag as stored: tagged with the token that got it.
+    fn tagged(&self, etag: Option<String>) -> Option<Arc<str>> {
+        etag.map(|etag| format!("{} {etag}", self.token_tag).into())
+    }
+
     /// The stored ETag, if this token fetched it.
     fn own_etag(&self, validator: &Validator) -> Option<String> {
         let (tag, etag) = validator.etag.as_deref()?.split_once(' ')?;
@@ -266,7 +271,7 @@ impl ReadTask {
                 })?;
                 let validator = Validator {
                     sha: Some(git_blob_sha(&bytes).into()),
-                    etag: etag.map(|etag| format!("{} {etag}", self.token_tag).into()),
+                    etag: self.tagged(etag),
                 };
                 Ok(Read::Value(bytes, validator))
             }
@@ -327,8 +332,7 @@ impl ReadTask {
                         bytes.len()
                     )));
                 }
-                let etag: Option<Arc<str>> =
-                    etag.map(|etag| format!("{} {etag}", self.token_tag).into());
+                let etag = self.tagged(etag);
                 self.downloaded
                     .lock()
                     .expect("not poisoned")

@@ -37,99 +37,118 @@ const SHADOW: [(&str, &str); 6] = [
     ("shadow-color", "0,0,0"),
 ];
 
-/// One mode's variables, in order; a value is a string, or what JavaScript prints for
-/// anything else (`null`).
-type Tokens = Vec<(String, String)>;
+/// One of a mode's variables. A string value goes through the colour conversion; anything
+/// else is written as JavaScript prints it (`null`).
+struct Token {
+    key: String,
+    value: String,
+    string: bool,
+}
 
-fn printed(value: &Js) -> Option<String> {
-    match value {
-        Js::Str(s) => Some(s.clone()),
-        Js::Null => Some("null".to_owned()),
-        Js::Bool(b) => Some(b.to_string()),
-        Js::Num(n) => Some(
-            n.parse::<f64>()
-                .map_or_else(|_| n.clone(), |n| format!("{n}")),
-        ),
-        Js::Array(_) | Js::Object(_) => None,
+/// One mode's variables, in order.
+#[derive(Default)]
+struct Mode(Vec<Token>);
+
+impl Mode {
+    fn of(styles: &Js, name: &str) -> Mode {
+        let fields = styles.get(name).map(Js::fields).unwrap_or_default();
+        Mode(
+            fields
+                .iter()
+                .filter_map(|(key, value)| {
+                    let printed = match value {
+                        Js::Str(s) => s.clone(),
+                        Js::Null => "null".to_owned(),
+                        Js::Bool(b) => b.to_string(),
+                        Js::Num(n) => n
+                            .parse::<f64>()
+                            .map_or_else(|_| n.clone(), |n| format!("{n}")),
+                        Js::Array(_) | Js::Object(_) => return None,
+                    };
+                    Some(Token {
+                        key: key.clone(),
+                        value: printed,
+                        string: matches!(value, Js::Str(_)),
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|t| t.key == key)
+            .map(|t| t.value.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// Adds `key` at the end unless the mode has it.
+    fn ensure(&mut self, key: &str, value: &str) {
+        if !self.0.iter().any(|t| t.key == key) {
+            self.0.push(Token {
+                key: key.to_owned(),
+                value: value.to_owned(),
+                string: true,
+            });
+        }
+    }
+
+    fn converted(self) -> Variables {
+        self.0
+            .into_iter()
+            .map(|t| {
+                let value = if t.string {
+                    color::to_hsl(&t.value)
+                } else {
+                    t.value
+                };
+                (t.key, value)
+            })
+            .collect()
     }
 }
 
-fn mode(styles: &Js, name: &str) -> (Tokens, Vec<bool>) {
-    let fields = styles.get(name).map(Js::fields).unwrap_or_default();
-    let tokens: Tokens = fields
-        .iter()
-        .filter_map(|(k, v)| printed(v).map(|v| (k.clone(), v)))
-        .collect();
-    // Only strings go through the colour conversion.
-    let strings = fields
-        .iter()
-        .filter(|(_, v)| printed(v).is_some())
-        .map(|(_, v)| matches!(v, Js::Str(_)))
-        .collect();
-    (tokens, strings)
-}
-
-fn ensure(tokens: &mut Tokens, strings: &mut Vec<bool>, key: &str, value: &str) {
-    if !tokens.iter().any(|(k, _)| k == key) {
-        tokens.push((key.to_owned(), value.to_owned()));
-        strings.push(true);
-    }
-}
-
-fn get<'a>(tokens: &'a Tokens, key: &str) -> Option<&'a str> {
-    tokens
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .filter(|v| !v.is_empty())
-}
+/// A mode's variables as written: name (without `--`) and value, in order.
+pub type Variables = Vec<(String, String)>;
 
 /// The light and dark variables of a preset, converted.
-pub fn theme_styles(preset: &Preset) -> (Tokens, Tokens) {
+pub fn theme_styles(preset: &Preset) -> (Variables, Variables) {
     let styles = preset.value.get("styles").unwrap_or(&preset.value);
-    let (mut light, mut light_strings) = mode(styles, "light");
-    let (mut dark, mut dark_strings) = mode(styles, "dark");
-    if dark.is_empty() {
-        let background = get(&light, "background").unwrap_or("#0b1220").to_owned();
-        let foreground = get(&light, "foreground").unwrap_or("#e6eef8").to_owned();
-        dark.push(("background".into(), background));
-        dark.push(("foreground".into(), foreground));
-        dark_strings.extend([true, true]);
+    let mut light = Mode::of(styles, "light");
+    let mut dark = Mode::of(styles, "dark");
+    if dark.0.is_empty() {
+        dark.ensure("background", light.get("background").unwrap_or("#0b1220"));
+        dark.ensure("foreground", light.get("foreground").unwrap_or("#e6eef8"));
     }
     for (key, value) in FALLBACK {
-        ensure(&mut light, &mut light_strings, key, value);
-        ensure(&mut dark, &mut dark_strings, key, value);
+        light.ensure(key, value);
+        dark.ensure(key, value);
     }
     for i in 1..=5 {
         let key = format!("chart-{i}");
         // Upstream makes up a random colour here; every preset has its charts, and a
         // missing one takes the primary colour instead, the same on every call.
-        let light_chart = get(&light, &key)
-            .or_else(|| get(&light, "primary"))
+        let light_chart = light
+            .get(&key)
+            .or_else(|| light.get("primary"))
             .unwrap_or("#3b82f6")
             .to_owned();
-        ensure(&mut light, &mut light_strings, &key, &light_chart);
-        let dark_chart = get(&dark, &key).unwrap_or(&light_chart).to_owned();
-        ensure(&mut dark, &mut dark_strings, &key, &dark_chart);
+        light.ensure(&key, &light_chart);
+        let dark_chart = dark.get(&key).unwrap_or(&light_chart).to_owned();
+        dark.ensure(&key, &dark_chart);
     }
     for (key, value) in SHADOW {
-        ensure(&mut light, &mut light_strings, key, value);
-        ensure(&mut dark, &mut dark_strings, key, value);
+        light.ensure(key, value);
+        dark.ensure(key, value);
     }
-    for (tokens, strings) in [(&mut light, &light_strings), (&mut dark, &dark_strings)] {
-        for ((_, value), is_string) in tokens.iter_mut().zip(strings) {
-            if *is_string {
-                *value = color::to_hsl(value);
-            }
-        }
-    }
-    (light, dark)
+    (light.converted(), dark.converted())
 }
 
 /// `:root { … }` and `.dark { … }`, each variable on a line of its own.
 pub fn css(preset: &Preset) -> String {
     let (light, dark) = theme_styles(preset);
-    let lines = |tokens: &Tokens| {
+    let lines = |tokens: &[(String, String)]| {
         tokens
             .iter()
             .map(|(k, v)| format!("  --{k}: {v};"))

@@ -14,7 +14,6 @@ use serde_json::json;
 
 use super::schemas::schema;
 use super::server::{Shadcn, text, tool_error};
-use crate::protocol::{Request, Response};
 use crate::themes::{self, Preset, Tailwind};
 
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -84,19 +83,7 @@ fn apply_theme_schema() -> Arc<JsonObject> {
 impl Shadcn {
     /// The presets, from the daemon's cache.
     pub(super) async fn presets(&self) -> Result<Vec<Preset>, String> {
-        let request = Request::Get {
-            key: themes::PRESETS_KEY.into(),
-        };
-        let value = match self.daemon().request(request).await? {
-            Response::Value(Some(found)) => found.value,
-            Response::Value(None) => {
-                return Err("the theme presets are not cached, and GitHub has none".into());
-            }
-            Response::Error(e) => return Err(e.message),
-            other => return Err(format!("unexpected answer from the daemon: {other:?}")),
-        };
-        let text = std::str::from_utf8(&value).map_err(|e| e.to_string())?;
-        themes::parse(text).map_err(|e| e.to_string())
+        themes::from_answer(self.daemon().request(themes::request()).await?)
     }
 }
 
