@@ -1,17 +1,20 @@
 //! Configuration: file, environment and flags merged into one validated [`Config`].
 
+mod by_kind;
+mod env;
 mod load;
 mod model;
 mod paths;
 mod show;
 mod size;
+mod validate;
 
+pub use by_kind::{Strategy, StrategyConfig, TtlConfig};
 #[cfg(any(fuzzing, test))]
 pub use load::load_text;
 pub use load::{ConfigError, Loaded, Overrides, load};
 pub use model::{
-    BreakerConfig, Config, GithubConfig, L2Backend, L2Config, MAX_FRAME_CEILING, Strategy,
-    StrategyConfig, TtlConfig, WriteBehindConfig,
+    BreakerConfig, Config, GithubConfig, L2Backend, L2Config, MAX_FRAME_CEILING, WriteBehindConfig,
 };
 pub use show::render;
 #[cfg(test)]

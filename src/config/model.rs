@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::by_kind::{StrategyConfig, TtlConfig};
 use super::size::ByteSize;
 use crate::database::SyncMode;
 
@@ -299,173 +300,6 @@ impl GithubConfig {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn debug_output_never_shows_the_token() {
-        let config = GithubConfig {
-            token: "ghp_canary".into(),
-            ..GithubConfig::default()
-        };
-        let text = format!("{config:?}");
-        assert!(
-            !text.contains("ghp_canary") && text.contains("<redacted>"),
-            "{text}"
-        );
-    }
-}
-
-/// Time to live by key kind (the key's first segment), for sets that name no TTL.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct TtlConfig {
-    #[serde(with = "humantime_serde")]
-    pub default: Duration,
-    #[serde(with = "humantime_serde")]
-    pub component: Duration,
-    #[serde(with = "humantime_serde")]
-    pub demo: Duration,
-    #[serde(with = "humantime_serde")]
-    pub metadata: Duration,
-    #[serde(with = "humantime_serde")]
-    pub block: Duration,
-    #[serde(with = "humantime_serde")]
-    pub list: Duration,
-    #[serde(with = "humantime_serde")]
-    pub tree: Duration,
-    /// `theme:*`: tweakcn's theme presets.
-    #[serde(with = "humantime_serde")]
-    pub theme: Duration,
-}
-
-const HOUR: Duration = Duration::from_secs(3600);
-
-impl Default for TtlConfig {
-    fn default() -> Self {
-        TtlConfig {
-            default: 24 * HOUR,
-            component: 24 * HOUR,
-            demo: 24 * HOUR,
-            metadata: 24 * HOUR,
-            block: 24 * HOUR,
-            list: 6 * HOUR,
-            tree: 12 * HOUR,
-            theme: 24 * HOUR,
-        }
-    }
-}
-
-/// The key kinds that `[ttl]` and `[strategy]` set one by one; any other kind takes `default`.
-const KINDS: [&str; 7] = [
-    "component",
-    "demo",
-    "metadata",
-    "block",
-    "list",
-    "tree",
-    "theme",
-];
-
-/// The value for `kind` among per-kind values given in the order of [`KINDS`].
-fn for_kind<T: Copy>(kind: &str, default: T, by_kind: [T; 7]) -> T {
-    KINDS
-        .iter()
-        .position(|k| *k == kind)
-        .map_or(default, |i| by_kind[i])
-}
-
-impl TtlConfig {
-    pub fn for_kind(&self, kind: &str) -> Duration {
-        for_kind(kind, self.default, self.by_kind())
-    }
-
-    fn by_kind(&self) -> [Duration; 7] {
-        [
-            self.component,
-            self.demo,
-            self.metadata,
-            self.block,
-            self.list,
-            self.tree,
-            self.theme,
-        ]
-    }
-}
-
-/// How writes and fetched values reach the tiers (README, "Write strategies").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Strategy {
-    /// A miss is fetched from GitHub, answered, then stored in L1 and L2; a set is in L1 and
-    /// L2 before it is acknowledged (`Stored`).
-    ReadThrough,
-    /// As read-through, but a fetched value is in L2 before it is answered.
-    WriteThrough,
-    /// Sets and fetched values go to L1 at once and to L2 through a bounded queue, flushed in
-    /// batches; a set is acknowledged `Queued`.
-    WriteBehind,
-    /// The cache never fetches: a miss is a miss, and the client stores what it fetched.
-    CacheAside,
-}
-
-/// The strategy by key kind, as `[ttl]` gives the TTL by kind; `default` covers plain keys.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct StrategyConfig {
-    pub default: Strategy,
-    pub component: Strategy,
-    pub demo: Strategy,
-    pub metadata: Strategy,
-    pub block: Strategy,
-    pub list: Strategy,
-    pub tree: Strategy,
-    pub theme: Strategy,
-    /// Answer an expired copy at once and refresh it in the background; off, a read waits
-    /// for GitHub and gets the expired copy only if GitHub fails (stale-if-error).
-    pub stale_while_revalidate: bool,
-}
-
-impl Default for StrategyConfig {
-    fn default() -> Self {
-        StrategyConfig {
-            default: Strategy::ReadThrough,
-            component: Strategy::ReadThrough,
-            demo: Strategy::ReadThrough,
-            metadata: Strategy::ReadThrough,
-            block: Strategy::ReadThrough,
-            list: Strategy::ReadThrough,
-            tree: Strategy::ReadThrough,
-            theme: Strategy::ReadThrough,
-            stale_while_revalidate: true,
-        }
-    }
-}
-
-impl StrategyConfig {
-    pub fn for_kind(&self, kind: &str) -> Strategy {
-        for_kind(kind, self.default, self.by_kind())
-    }
-
-    /// Whether any kind (or the default) uses `strategy`.
-    pub fn any(&self, strategy: Strategy) -> bool {
-        self.default == strategy || self.by_kind().contains(&strategy)
-    }
-
-    fn by_kind(&self) -> [Strategy; 7] {
-        [
-            self.component,
-            self.demo,
-            self.metadata,
-            self.block,
-            self.list,
-            self.tree,
-            self.theme,
-        ]
-    }
-}
-
 /// The circuit breaker in front of GitHub. Only 5xx answers, timeouts and connection errors
 /// count as failures; not-found and rate-limit answers never do.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -522,114 +356,20 @@ impl Default for WriteBehindConfig {
     }
 }
 
-impl Config {
-    /// Range checks serde cannot express. Returns the first problem, naming the key.
-    pub(super) fn validate(&self) -> Result<(), String> {
-        let d = &self.daemon;
-        if d.max_frame_size.bytes() < 4096 || d.max_frame_size > MAX_FRAME_CEILING {
-            return Err(format!(
-                "daemon.max_frame_size = {}: must be between 4KiB and {MAX_FRAME_CEILING}",
-                d.max_frame_size
-            ));
-        }
-        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&d.log_level) {
-            return Err(format!("daemon.log_level = {:?}: {e}", d.log_level));
-        }
-        if d.max_connections == 0 {
-            return Err("daemon.max_connections must be at least 1".into());
-        }
-        if d.max_pipeline == 0 {
-            return Err("daemon.max_pipeline must be at least 1".into());
-        }
-        if self.l1.max_bytes.bytes() < 64 * 1024 {
-            return Err(format!(
-                "l1.max_bytes = {}: must be at least 64KiB",
-                self.l1.max_bytes
-            ));
-        }
-        let durations = [
-            ("daemon.frame_timeout", d.frame_timeout),
-            ("daemon.request_timeout", d.request_timeout),
-            ("daemon.restart_window", d.restart_window),
-            ("l1.sweep_interval", self.l1.sweep_interval),
-            ("l2.maintenance_interval", self.l2.maintenance_interval),
-            ("l2.access_flush_interval", self.l2.access_flush_interval),
-            ("l2.sync_interval", self.l2.sync_interval),
-            ("ttl.default", self.ttl.default),
-            ("breaker.window", self.breaker.window),
-            ("breaker.cooldown", self.breaker.cooldown),
-            ("write_behind.max_age", self.write_behind.max_age),
-            ("github.connect_timeout", self.github.connect_timeout),
-            ("github.first_byte_timeout", self.github.first_byte_timeout),
-            ("github.idle_timeout", self.github.idle_timeout),
-            ("github.timeout", self.github.timeout),
-        ];
-        for (key, value) in durations {
-            if value.is_zero() {
-                return Err(format!("{key} must be longer than zero"));
-            }
-        }
-        // A client must hear the daemon's reason, so the daemon gives up on GitHub first.
-        if self.github.enabled && d.request_timeout <= self.github.timeout {
-            return Err(format!(
-                "daemon.request_timeout = {} must be longer than github.timeout = {}, so that \
-                 a client hears why GitHub failed rather than a timeout",
-                humantime::format_duration(d.request_timeout),
-                humantime::format_duration(self.github.timeout)
-            ));
-        }
-        for (key, url) in [
-            ("github.api_url", &self.github.api_url),
-            ("github.raw_url", &self.github.raw_url),
-        ] {
-            if !(url.starts_with("https://") || url.starts_with("http://")) || url.ends_with('/') {
-                return Err(format!(
-                    "{key} = {url:?}: must be an http(s) URL without a trailing `/`"
-                ));
-            }
-        }
-        if self.github.max_concurrent == 0 || self.github.requests_per_second == 0 {
-            return Err(
-                "github.max_concurrent and github.requests_per_second must be at least 1".into(),
-            );
-        }
-        if let Err(e) = crate::domain::framework(&self.github.framework) {
-            return Err(format!("github.framework: {e}"));
-        }
-        if let Err(e) = crate::warm::frameworks(&self.github.warm) {
-            return Err(format!("github.warm: {e}"));
-        }
-        if self.l2.pool_size == 0 || self.l2.pool_size > 64 {
-            return Err(format!(
-                "l2.pool_size = {}: must be between 1 and 64",
-                self.l2.pool_size
-            ));
-        }
-        if self.l2.backend == L2Backend::Postgres {
-            if self.l2.url.is_empty() {
-                return Err("l2.backend = \"postgres\" needs l2.url".into());
-            }
-            if let Err(e) = crate::database::tls::target(&self.l2.url, &self.l2.ca_file) {
-                return Err(format!("l2.url: {e}"));
-            }
-        }
-        let b = &self.breaker;
-        if !(b.failure_rate > 0.0 && b.failure_rate <= 1.0) {
-            return Err(format!(
-                "breaker.failure_rate = {}: must be above 0 and at most 1",
-                b.failure_rate
-            ));
-        }
-        if b.min_failures == 0 || b.probes == 0 {
-            return Err("breaker.min_failures and breaker.probes must be at least 1".into());
-        }
-        let w = &self.write_behind;
-        if w.capacity == 0 || w.batch == 0 {
-            return Err("write_behind.capacity and write_behind.batch must be at least 1".into());
-        }
-        if self.socket.as_os_str().is_empty() || self.data_dir.as_os_str().is_empty() {
-            return Err("socket and data_dir must not be empty".into());
-        }
-        Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let config = GithubConfig {
+            token: "ghp_canary".into(),
+            ..GithubConfig::default()
+        };
+        let text = format!("{config:?}");
+        assert!(
+            !text.contains("ghp_canary") && text.contains("<redacted>"),
+            "{text}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! on the one connection.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
@@ -12,9 +13,8 @@ use bytes::Bytes;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::{Client, Row, Statement};
 
-use std::path::Path;
-
 use super::backend::{self, Backend};
+use super::connect::{CONNECT_TIMEOUT, connect};
 use crate::config::{L2Backend, L2Config};
 use crate::key::Key;
 use crate::protocol::KindStats;
@@ -62,48 +62,6 @@ pub type DbResult<T> = Result<T, tokio_postgres::Error>;
 /// Advisory lock keys (any two numbers no other application on the server uses).
 const MIGRATION_LOCK: i64 = 0x5348_4443_0001;
 const MAINTENANCE_LOCK: i64 = 0x5348_4443_0002;
-const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// A connection's driver, boxed so plain and TLS connections are driven alike.
-type Driver = std::pin::Pin<Box<dyn Future<Output = Result<(), tokio_postgres::Error>> + Send>>;
-
-/// One connection, over TLS when `tls` is given (a PostgreSQL server, per `l2.url`).
-async fn connect(
-    pg: &tokio_postgres::Config,
-    tls: Option<&tokio_postgres_rustls::MakeRustlsConnect>,
-) -> Result<(Client, Driver), String> {
-    let connecting = async {
-        Ok::<_, tokio_postgres::Error>(match tls {
-            None => {
-                let (client, connection) = pg.connect(tokio_postgres::NoTls).await?;
-                (client, Box::pin(connection) as Driver)
-            }
-            Some(tls) => {
-                let (client, connection) = pg.connect(tls.clone()).await?;
-                (client, Box::pin(connection) as Driver)
-            }
-        })
-    };
-    match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
-        Err(_) => Err(format!("no answer within {CONNECT_TIMEOUT:?}")),
-        Ok(Ok(pair)) => Ok(pair),
-        Ok(Err(e)) => {
-            let mut text = super::migrate::db_error(&e);
-            let mut source = std::error::Error::source(&e);
-            while let Some(cause) = source {
-                let line = cause.to_string();
-                if !text.contains(&line) {
-                    text = format!("{text}: {line}");
-                }
-                source = cause.source();
-            }
-            Err(match super::tls::explain(&text) {
-                Some(why) => format!("{text} ({why})"),
-                None => text,
-            })
-        }
-    }
-}
 
 /// Resolves with the reason when the connection to the database ends.
 pub type ConnectionEnd = std::pin::Pin<Box<dyn Future<Output = String> + Send>>;

@@ -3,6 +3,7 @@
 mod access;
 mod actor;
 mod backend;
+mod connect;
 mod db;
 mod durability;
 mod handle;

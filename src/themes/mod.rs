@@ -6,6 +6,7 @@
 mod apply;
 mod color;
 mod css;
+mod literal;
 pub mod preset;
 mod tools;
 

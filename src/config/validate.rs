@@ -1,0 +1,116 @@
+//! The range checks serde cannot express, run on the merged configuration before anything
+//! starts on it.
+
+use super::model::{Config, L2Backend, MAX_FRAME_CEILING};
+
+impl Config {
+    /// Range checks serde cannot express. Returns the first problem, naming the key.
+    pub(super) fn validate(&self) -> Result<(), String> {
+        let d = &self.daemon;
+        if d.max_frame_size.bytes() < 4096 || d.max_frame_size > MAX_FRAME_CEILING {
+            return Err(format!(
+                "daemon.max_frame_size = {}: must be between 4KiB and {MAX_FRAME_CEILING}",
+                d.max_frame_size
+            ));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&d.log_level) {
+            return Err(format!("daemon.log_level = {:?}: {e}", d.log_level));
+        }
+        if d.max_connections == 0 {
+            return Err("daemon.max_connections must be at least 1".into());
+        }
+        if d.max_pipeline == 0 {
+            return Err("daemon.max_pipeline must be at least 1".into());
+        }
+        if self.l1.max_bytes.bytes() < 64 * 1024 {
+            return Err(format!(
+                "l1.max_bytes = {}: must be at least 64KiB",
+                self.l1.max_bytes
+            ));
+        }
+        let durations = [
+            ("daemon.frame_timeout", d.frame_timeout),
+            ("daemon.request_timeout", d.request_timeout),
+            ("daemon.restart_window", d.restart_window),
+            ("l1.sweep_interval", self.l1.sweep_interval),
+            ("l2.maintenance_interval", self.l2.maintenance_interval),
+            ("l2.access_flush_interval", self.l2.access_flush_interval),
+            ("l2.sync_interval", self.l2.sync_interval),
+            ("ttl.default", self.ttl.default),
+            ("breaker.window", self.breaker.window),
+            ("breaker.cooldown", self.breaker.cooldown),
+            ("write_behind.max_age", self.write_behind.max_age),
+            ("github.connect_timeout", self.github.connect_timeout),
+            ("github.first_byte_timeout", self.github.first_byte_timeout),
+            ("github.idle_timeout", self.github.idle_timeout),
+            ("github.timeout", self.github.timeout),
+        ];
+        for (key, value) in durations {
+            if value.is_zero() {
+                return Err(format!("{key} must be longer than zero"));
+            }
+        }
+        // A client must hear the daemon's reason, so the daemon gives up on GitHub first.
+        if self.github.enabled && d.request_timeout <= self.github.timeout {
+            return Err(format!(
+                "daemon.request_timeout = {} must be longer than github.timeout = {}, so that \
+                 a client hears why GitHub failed rather than a timeout",
+                humantime::format_duration(d.request_timeout),
+                humantime::format_duration(self.github.timeout)
+            ));
+        }
+        for (key, url) in [
+            ("github.api_url", &self.github.api_url),
+            ("github.raw_url", &self.github.raw_url),
+        ] {
+            if !(url.starts_with("https://") || url.starts_with("http://")) || url.ends_with('/') {
+                return Err(format!(
+                    "{key} = {url:?}: must be an http(s) URL without a trailing `/`"
+                ));
+            }
+        }
+        if self.github.max_concurrent == 0 || self.github.requests_per_second == 0 {
+            return Err(
+                "github.max_concurrent and github.requests_per_second must be at least 1".into(),
+            );
+        }
+        if let Err(e) = crate::domain::framework(&self.github.framework) {
+            return Err(format!("github.framework: {e}"));
+        }
+        if let Err(e) = crate::warm::frameworks(&self.github.warm) {
+            return Err(format!("github.warm: {e}"));
+        }
+        if self.l2.pool_size == 0 || self.l2.pool_size > 64 {
+            return Err(format!(
+                "l2.pool_size = {}: must be between 1 and 64",
+                self.l2.pool_size
+            ));
+        }
+        if self.l2.backend == L2Backend::Postgres {
+            if self.l2.url.is_empty() {
+                return Err("l2.backend = \"postgres\" needs l2.url".into());
+            }
+            if let Err(e) = crate::database::tls::target(&self.l2.url, &self.l2.ca_file) {
+                return Err(format!("l2.url: {e}"));
+            }
+        }
+        let b = &self.breaker;
+        if !(b.failure_rate > 0.0 && b.failure_rate <= 1.0) {
+            return Err(format!(
+                "breaker.failure_rate = {}: must be above 0 and at most 1",
+                b.failure_rate
+            ));
+        }
+        if b.min_failures == 0 || b.probes == 0 {
+            return Err("breaker.min_failures and breaker.probes must be at least 1".into());
+        }
+        let w = &self.write_behind;
+        if w.capacity == 0 || w.batch == 0 {
+            return Err("write_behind.capacity and write_behind.batch must be at least 1".into());
+        }
+        if self.socket.as_os_str().is_empty() || self.data_dir.as_os_str().is_empty() {
+            return Err("socket and data_dir must not be empty".into());
+        }
+        Ok(())
+    }
+}
