@@ -86,10 +86,9 @@ fn row(tier: &str, samples: &mut [Duration]) {
 
 fn config_text(origin: &FakeOrigin, l1: &str) -> String {
     format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\n\
+        "{}requests_per_second = 10000\n\n\
          [l1]\nmax_bytes = \"{l1}\"\n\n[daemon]\nlog_level = \"error\"\n",
-        origin.api_url(),
-        origin.raw_url()
+        origin.github_section()
     )
 }
 

@@ -135,6 +135,16 @@ impl FakeOrigin {
         format!("http://{}/raw", self.addr)
     }
 
+    /// The start of a config file's `[github]` section that points the daemon here; more
+    /// `[github]` keys may follow it.
+    pub fn github_section(&self) -> String {
+        format!(
+            "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\n",
+            self.api_url(),
+            self.raw_url()
+        )
+    }
+
     /// Serves `body` with `status` at a path (`/api/repos/...` or `/raw/...`, query included).
     pub fn set(&self, path: &str, status: u16, body: Vec<u8>) {
         let etag = format!("\"{:016x}\"", hash(&body));

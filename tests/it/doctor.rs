@@ -33,14 +33,6 @@ fn text(out: &Output) -> String {
     )
 }
 
-fn github(origin: &FakeOrigin) -> String {
-    format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\n",
-        origin.api_url(),
-        origin.raw_url()
-    )
-}
-
 /// A line of the report: `FAIL  daemon ...` and the fix below it.
 fn line<'a>(report: &'a str, verdict: &str, what: &str) -> &'a str {
     let start = format!("{verdict:<5} {what:<7}");
@@ -54,7 +46,7 @@ async fn every_check_holds_on_a_working_install() {
     let origin = FakeOrigin::with_fixtures(&fixtures()).await.unwrap();
     let d = TestDaemon::start_with(&format!(
         "{}token = \"ghp_doctor\"\n\n[daemon]\nlog_level = \"debug\"\n",
-        github(&origin)
+        origin.github_section()
     ));
     d.wait_l2_up().await;
     let out = d.cli(&["doctor"], None);
@@ -227,7 +219,7 @@ async fn an_unreachable_github_and_a_spent_quota_are_named() {
         "limit": 60, "used": 60, "remaining": 0, "reset": 4102444800u64, "resource": "core"}}});
     origin.set("/api/rate_limit", 200, spent.to_string().into_bytes());
     let config = d.dir.path().join("spent.toml");
-    std::fs::write(&config, github(&origin)).unwrap();
+    std::fs::write(&config, origin.github_section()).unwrap();
     let out = cli_at(&d.socket, &config, &["doctor"], None);
     let report = text(&out);
     assert_eq!(out.status.code(), Some(1), "{report}");

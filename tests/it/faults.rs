@@ -51,14 +51,13 @@ async fn run(fault: Option<Fault>, expect: Expect) {
     // The breaker is tested on its own (router.rs); here it must stay out of the way, so
     // each fault is seen for what it is.
     let d = TestDaemon::start_with(&format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\
+        "{}requests_per_second = 10000\n\
          connect_timeout = \"1s\"\nfirst_byte_timeout = \"1s\"\nidle_timeout = \"1s\"\n\
          timeout = \"2s\"\nmax_body = \"{MAX_BODY}\"\n\n\
          [ttl]\ncomponent = \"1s\"\ntree = \"1s\"\n\n\
          [breaker]\nmin_failures = 1000\ncooldown = \"1h\"\n\n\
          [daemon]\nframe_timeout = \"1s\"\nlog_level = \"debug\"\n",
-        origin.api_url(),
-        origin.raw_url()
+        origin.github_section()
     ));
     let button = std::fs::read(dir.join(FIXTURE_RAW).join("button.tsx")).unwrap();
     let get = |key: &'static str| Request::Get { key: key.into() };

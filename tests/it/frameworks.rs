@@ -20,10 +20,9 @@ tests![
 
 fn daemon_for(origin: &FakeOrigin) -> TestDaemon {
     TestDaemon::start_with(&format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\n\
+        "{}requests_per_second = 10000\n\n\
          [daemon]\nframe_timeout = \"1s\"\nlog_level = \"debug\"\n",
-        origin.api_url(),
-        origin.raw_url()
+        origin.github_section()
     ))
 }
 

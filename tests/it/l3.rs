@@ -23,9 +23,8 @@ tests![
 
 fn daemon_for(origin: &FakeOrigin) -> TestDaemon {
     TestDaemon::start_with(&format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\n\n[daemon]\nframe_timeout = \"1s\"\n",
-        origin.api_url(),
-        origin.raw_url()
+        "{}\n[daemon]\nframe_timeout = \"1s\"\n",
+        origin.github_section()
     ))
 }
 
@@ -231,11 +230,10 @@ async fn a_full_react_pass_costs_two_api_calls_and_a_second_pass_after_ttl_costs
     let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = TestDaemon::start_with(&format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\n\
+        "{}requests_per_second = 10000\n\n\
          [ttl]\ncomponent = \"2s\"\ndemo = \"2s\"\nblock = \"2s\"\ntree = \"2s\"\n\n\
          [daemon]\nframe_timeout = \"1s\"\n",
-        origin.api_url(),
-        origin.raw_url()
+        origin.github_section()
     ));
     let components = [
         "accordion",
@@ -339,10 +337,9 @@ async fn upstream_requests_are_paced() {
     let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = TestDaemon::start_with(&format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 2\n\n\
+        "{}requests_per_second = 2\n\n\
          [daemon]\nframe_timeout = \"1s\"\n",
-        origin.api_url(),
-        origin.raw_url()
+        origin.github_section()
     ));
     let started = std::time::Instant::now();
     // Two API calls for the tree, then four raw files.

@@ -47,10 +47,9 @@ async fn drained_daemon(drain: &str) -> (FakeOrigin, TestDaemon) {
         origin.fault(&format!("{RAW}/{name}.tsx"), delay);
     }
     let d = TestDaemon::start_with(&format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\n\
+        "{}requests_per_second = 10000\n\n\
          [daemon]\nframe_timeout = \"1s\"\ndrain_timeout = \"{drain}\"\n",
-        origin.api_url(),
-        origin.raw_url()
+        origin.github_section()
     ));
     (origin, d)
 }

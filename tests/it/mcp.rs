@@ -29,10 +29,9 @@ const FIXTURE_RAW: &str =
 
 fn daemon_for(origin: &FakeOrigin) -> TestDaemon {
     TestDaemon::start_with(&format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\n\
+        "{}requests_per_second = 10000\n\n\
          [daemon]\nframe_timeout = \"1s\"\nlog_level = \"debug\"\n",
-        origin.api_url(),
-        origin.raw_url()
+        origin.github_section()
     ))
 }
 
@@ -173,10 +172,9 @@ async fn mcp_starts_a_daemon_when_asked_to() {
     std::fs::write(
         &d.config,
         format!(
-            "data_dir = \"{}\"\n\n[github]\napi_url = \"{}\"\nraw_url = \"{}\"\n",
+            "data_dir = \"{}\"\n\n{}",
             d.data_dir.display(),
-            origin.api_url(),
-            origin.raw_url()
+            origin.github_section()
         ),
     )
     .unwrap();
@@ -197,10 +195,9 @@ async fn github_warm_prefetches_at_start() {
     let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = TestDaemon::start_with(&format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\nwarm = \"react\"\n\n\
+        "{}requests_per_second = 10000\nwarm = \"react\"\n\n\
          [daemon]\nlog_level = \"info\"\n",
-        origin.api_url(),
-        origin.raw_url()
+        origin.github_section()
     ));
     d.wait_for_log("warmed");
     assert!(d.log_text().contains("react: 211 keys"), "{}", d.log_text());

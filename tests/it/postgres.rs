@@ -72,11 +72,7 @@ async fn two_daemons_share_one_l2_and_ask_github_once() {
     let dir = fixtures();
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let url = fresh_database(&server).await;
-    let github = format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\n",
-        origin.api_url(),
-        origin.raw_url()
-    );
+    let github = origin.github_section();
     let a = TestDaemon::start_with(&config(&url, &github));
     let b = TestDaemon::start_with(&config(&url, &github));
     a.wait_l2_up().await;

@@ -34,10 +34,9 @@ const FIXTURE_RAW: &str =
 /// A daemon on the fake origin; `extra` is more TOML, placed before `[daemon]`.
 fn daemon_for(origin: &FakeOrigin, extra: &str) -> TestDaemon {
     TestDaemon::start_with(&format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\n{extra}\n\
+        "{}requests_per_second = 10000\n\n{extra}\n\
          [daemon]\nframe_timeout = \"1s\"\nlog_level = \"debug\"\n",
-        origin.api_url(),
-        origin.raw_url()
+        origin.github_section()
     ))
 }
 

@@ -26,11 +26,10 @@ const CANARY: &str = "ghp_CANARY7d1e0f4c9b2a8e6d5c3b1a0f9e8d7c6b5a";
 
 fn daemon_for(origin: &FakeOrigin, extra: &str) -> TestDaemon {
     TestDaemon::start_with(&format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n{extra}\n\n\
+        "{}requests_per_second = 10000\n{extra}\n\n\
          [ttl]\ncomponent = \"1s\"\ntree = \"1s\"\n\n\
          [daemon]\nframe_timeout = \"1s\"\nlog_level = \"trace\"\n",
-        origin.api_url(),
-        origin.raw_url()
+        origin.github_section()
     ))
 }
 

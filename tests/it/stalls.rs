@@ -31,12 +31,11 @@ async fn silent_github() -> (FakeOrigin, TestDaemon) {
     let origin = FakeOrigin::with_fixtures(&fixtures()).await.unwrap();
     origin.fault(LISTING, Fault::Hang);
     let d = TestDaemon::start_with(&format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n\
+        "{}requests_per_second = 10000\n\
          connect_timeout = \"1s\"\nfirst_byte_timeout = \"1s\"\nidle_timeout = \"1s\"\n\
          timeout = \"3s\"\n\n\
          [daemon]\nframe_timeout = \"1s\"\nlog_level = \"debug\"\nrequest_timeout = \"5s\"\n",
-        origin.api_url(),
-        origin.raw_url()
+        origin.github_section()
     ));
     (origin, d)
 }

@@ -34,10 +34,9 @@ fn upstream(header: &str) -> String {
 
 fn daemon_for(origin: &FakeOrigin, extra: &str) -> TestDaemon {
     TestDaemon::start_with(&format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n{extra}\n\
+        "{}requests_per_second = 10000\n{extra}\n\
          [daemon]\nframe_timeout = \"1s\"\nlog_level = \"debug\"\n",
-        origin.api_url(),
-        origin.raw_url()
+        origin.github_section()
     ))
 }
 

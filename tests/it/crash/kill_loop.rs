@@ -87,11 +87,7 @@ async fn crash_loop(rounds: usize, seed: u64) {
     let origin = FakeOrigin::with_fixtures(&shadcache::testkit::fixtures::dir())
         .await
         .unwrap();
-    let github = format!(
-        "[github]\napi_url = \"{}\"\nraw_url = \"{}\"\nrequests_per_second = 10000\n",
-        origin.api_url(),
-        origin.raw_url()
-    );
+    let github = format!("{}requests_per_second = 10000\n", origin.github_section());
     let mut d = TestDaemon::start_with(&config(&github));
     wait_stored(&d, PROBE, Duration::from_secs(60)).await;
     let mut model = Model::default();
