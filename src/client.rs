@@ -9,8 +9,7 @@ use std::time::Duration;
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
-use crate::config::MAX_FRAME_CEILING;
-use crate::protocol::codec::{self, CodecError};
+use crate::protocol::codec::{self, CodecError, MAX_FRAME_CEILING};
 use crate::protocol::{
     ErrorCode, Hello, HelloReply, MAGIC, PROTOCOL_VERSION, Request, Response, WireError,
 };
@@ -108,7 +107,7 @@ impl Client {
     }
 
     async fn write<T: serde::Serialize>(&mut self, message: &T) -> Result<(), ClientError> {
-        let frame = codec::encode(message, MAX_FRAME_CEILING.bytes() as usize)?;
+        let frame = codec::encode(message, MAX_FRAME_CEILING)?;
         tokio::time::timeout(self.timeout, self.stream.write_all(&frame))
             .await
             .map_err(|_| ClientError::Timeout(self.timeout))?
@@ -116,7 +115,7 @@ impl Client {
     }
 
     async fn read<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, ClientError> {
-        let max = MAX_FRAME_CEILING.bytes() as usize;
+        let max = MAX_FRAME_CEILING;
         let payload = tokio::time::timeout(
             self.timeout,
             codec::read_frame(&mut self.stream, max, self.timeout),

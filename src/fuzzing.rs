@@ -19,6 +19,7 @@ use crate::github::{registry_file, tree, values};
 use crate::key::{Key, MAX_KEY_LEN, MAX_SEGMENT_LEN};
 use crate::protocol::codec;
 use crate::protocol::{Hello, Query, Request};
+use crate::settings;
 
 /// A frame limit small enough that a fuzzed length is often over it.
 const MAX_FRAME: usize = 1 << 20;
@@ -181,7 +182,7 @@ pub fn config(data: &[u8]) {
             .map(|(k, v)| (k.to_owned(), v.to_owned())),
     );
     let file = Path::new("/fuzz/config.toml");
-    let loaded = match config::load_text(file, file_text, env) {
+    let loaded = match settings::load_text(file, file_text, env) {
         Ok(loaded) => loaded,
         Err(e) => {
             let _ = e.to_string();
@@ -196,7 +197,7 @@ pub fn config(data: &[u8]) {
     // The effective config, written back as a file, loads to the same config.
     let written = toml::to_string(&loaded.config).expect("a loaded config serialises");
     let again =
-        config::load_text(file, &written, [home()]).unwrap_or_else(|e| panic!("{e}\n{written}"));
+        settings::load_text(file, &written, [home()]).unwrap_or_else(|e| panic!("{e}\n{written}"));
     assert_eq!(again.config, loaded.config, "{written}");
 }
 

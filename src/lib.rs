@@ -20,6 +20,7 @@ pub mod testkit;
 
 pub(crate) mod config;
 pub(crate) mod daemon;
+pub(crate) mod data_dir;
 pub(crate) mod database;
 pub(crate) mod domain;
 pub(crate) mod github;
@@ -27,6 +28,8 @@ pub(crate) mod glob;
 pub(crate) mod latency;
 pub(crate) mod router;
 pub(crate) mod server;
+pub(crate) mod settings;
+pub(crate) mod slot;
 pub(crate) mod supervisor;
 pub(crate) mod themes;
 pub(crate) mod warm;

@@ -11,15 +11,16 @@ use crate::client::{self, Client, ClientError};
 use crate::config::{self, Config, Overrides};
 use crate::database::offline;
 use crate::protocol::{EntryInfo, ErrorCode, Found, MigrateAction, Query, Request, Response};
+use crate::settings;
 
 pub fn run(command: Cmd, overrides: Overrides, env: Vec<(String, String)>) -> ExitCode {
     if let Cmd::Doctor = command {
         return match runtime() {
-            Ok(runtime) => runtime.block_on(super::doctor::run(config::load(&overrides, env))),
+            Ok(runtime) => runtime.block_on(super::doctor::run(settings::load(&overrides, env))),
             Err(e) => fail(&e),
         };
     }
-    let loaded = match config::load(&overrides, env) {
+    let loaded = match settings::load(&overrides, env) {
         Ok(loaded) => loaded,
         Err(e) => return fail(&e.to_string()),
     };

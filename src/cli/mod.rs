@@ -17,8 +17,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::{self, Overrides};
+use crate::config::Overrides;
 use crate::daemon::{self, DaemonOptions, SystemdEnv};
+use crate::settings;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -212,7 +213,7 @@ fn run_daemon(overrides: Overrides, env: Vec<(String, String)>) -> ExitCode {
         Ok(systemd) => systemd,
         Err(e) => return fail(&e),
     };
-    let loaded = match config::load(&overrides, env.iter().cloned()) {
+    let loaded = match settings::load(&overrides, env.iter().cloned()) {
         Ok(loaded) => loaded,
         Err(e) => return fail(&e.to_string()),
     };

@@ -270,7 +270,7 @@ mod tests {
             load(&overrides, env(&[])),
             Err(ConfigError::Parse { line: 3, .. })
         ));
-        let (_dir, overrides) = with_file("[daemon]\nmax_frame_size = \"1GiB\"\n");
+        let (_dir, overrides) = with_file("[daemon]\nmax_frame_size = \"1KiB\"\n");
         let err = load(&overrides, env(&[])).unwrap_err().to_string();
         assert!(err.contains("daemon.max_frame_size"), "{err}");
         let (_dir, overrides) = with_file("[daemon]\nlog_level = \"shadcache=loud\"\n");

@@ -14,7 +14,7 @@ pub use by_kind::{Strategy, StrategyConfig, TtlConfig};
 pub use load::load_text;
 pub use load::{ConfigError, Loaded, Overrides, load};
 pub use model::{
-    BreakerConfig, Config, GithubConfig, L2Backend, L2Config, MAX_FRAME_CEILING, WriteBehindConfig,
+    BreakerConfig, Config, GithubConfig, L2Backend, L2Config, SyncMode, WriteBehindConfig,
 };
 pub use show::render;
 #[cfg(test)]

@@ -10,10 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use super::by_kind::{StrategyConfig, TtlConfig};
 use super::size::ByteSize;
-use crate::database::SyncMode;
-
-/// The largest frame the codec will ever accept, whatever `daemon.max_frame_size` says.
-pub const MAX_FRAME_CEILING: ByteSize = ByteSize::mib(64);
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -151,6 +147,15 @@ pub struct L2Config {
     /// How long a query waits for room in the pool before it fails.
     #[serde(with = "humantime_serde")]
     pub acquire_timeout: Duration,
+}
+
+/// When the host syncs L2's data dir to disk (`l2.sync`; see `database::durability`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncMode {
+    Off,
+    Interval,
+    Always,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

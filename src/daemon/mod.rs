@@ -2,7 +2,6 @@
 //! report to systemd, reload on SIGHUP, drain on SIGTERM/SIGINT. The order is deliberate:
 //! nothing that can be slow (later: opening L2) stands between start and READY.
 
-mod lock;
 pub mod logging;
 pub mod notify;
 
@@ -13,12 +12,13 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 use signal_hook_tokio::Signals;
 use tokio_util::sync::CancellationToken;
 
-pub use lock::{DataDirLock, LockError};
 pub use notify::SystemdEnv;
 
 use crate::config::{self, Loaded, Overrides};
+use crate::data_dir::{DataDirLock, LockError};
 use crate::router::{Command, RouterHandle};
 use crate::server::{Limits, ListenError, Listener, Server};
+use crate::settings;
 use crate::supervisor::Actors;
 use logging::LogHandle;
 
@@ -176,7 +176,7 @@ fn reload(
     log: &LogHandle,
     actors: &Actors,
 ) {
-    let loaded = match config::load(overrides, env.iter().cloned()) {
+    let loaded = match settings::load(overrides, env.iter().cloned()) {
         Ok(loaded) => loaded,
         Err(e) => {
             tracing::error!(error = %e, "SIGHUP: keeping the running config");

@@ -13,12 +13,12 @@ use tokio::task::JoinHandle;
 
 use super::access::AccessBatch;
 use super::db::Db;
-use super::durability::{self, SyncMode};
+use super::durability;
 use super::migrate::{self, db_error};
 use super::report::{close, maintenance, stats};
 use super::space::{self, Access};
-use crate::config::{L2Backend, L2Config};
-use crate::daemon::DataDirLock;
+use crate::config::{L2Backend, L2Config, SyncMode};
+use crate::data_dir::DataDirLock;
 use crate::glob::Glob;
 use crate::key::Key;
 use crate::protocol::{MaintenanceReport, MigrateAction, MigrationInfo, TierStats};

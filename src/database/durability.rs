@@ -6,16 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SyncMode {
-    Off,
-    Interval,
-    Always,
-}
-
 /// Syncs the filesystem holding `dir`. Blocking: call from a blocking thread.
 pub fn sync_dir(dir: &Path) -> Result<(), String> {
     let file =

@@ -8,7 +8,7 @@ use super::actor::ToDatabase;
 use crate::glob::Glob;
 use crate::key::Key;
 use crate::protocol::{MaintenanceReport, MigrateAction, MigrationInfo, TierName, TierStats};
-use crate::supervisor::Slot;
+use crate::slot::Slot;
 use crate::tier::{Entry, EntryMeta, Lookup, Tier, TierError, TierFuture};
 
 #[derive(Clone)]

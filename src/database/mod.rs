@@ -16,6 +16,5 @@ mod tests;
 pub(crate) mod tls;
 
 pub(crate) use actor::{DatabaseArgs, DatabaseTier, ToDatabase};
-pub use durability::SyncMode;
 pub use handle::DatabaseHandle;
 pub(crate) use space::{WRITE_RESERVE, free_bytes};

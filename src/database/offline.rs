@@ -7,7 +7,7 @@ use super::db::Db;
 use super::migrate;
 use super::report::maintenance as run_maintenance;
 use crate::config::L2Config;
-use crate::daemon::DataDirLock;
+use crate::data_dir::DataDirLock;
 use crate::protocol::{MaintenanceReport, MigrateAction, MigrationInfo};
 
 async fn with_db<T>(

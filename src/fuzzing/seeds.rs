@@ -9,6 +9,7 @@ use bytes::Bytes;
 
 use super::*;
 use crate::protocol::{MAGIC, MigrateAction, PROTOCOL_VERSION, SetEntry};
+use crate::settings;
 
 fn fuzz_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz")
@@ -217,7 +218,7 @@ fn write_seed_corpus() {
         "env-overrides",
         b"socket = \"/run/x.sock\"\n[github]\ntoken = \"from-file\"\n\0SHADCACHE_TTL_LIST=1h\nSHADCACHE_WRITE_BEHIND_CAPACITY=77\nSHADCACHE_STRATEGY_DEFAULT=write-behind\nGITHUB_TOKEN=gt\nSHADCACHE_FIXTURES=/x\n",
     );
-    let defaults = config::load_text(Path::new("/x"), "", [("HOME".into(), "/h".into())])
+    let defaults = settings::load_text(Path::new("/x"), "", [("HOME".into(), "/h".into())])
         .unwrap()
         .config;
     write(

@@ -7,7 +7,7 @@ use super::actor::{RATE_LIMIT_KEY, ToGithub};
 use super::plan::Upstream;
 use crate::key::Key;
 use crate::protocol::{TierName, TierStats};
-use crate::supervisor::Slot;
+use crate::slot::Slot;
 use crate::tier::{Entry, Lookup, Origin, TierFuture, Urgency};
 
 #[derive(Clone)]

@@ -8,7 +8,7 @@ use super::actor::{Store, ToMemory};
 use crate::glob::Glob;
 use crate::key::Key;
 use crate::protocol::{TierName, TierStats};
-use crate::supervisor::Slot;
+use crate::slot::Slot;
 use crate::tier::{Entry, EntryMeta, Lookup, Tier, TierError, TierFuture, unix_ms};
 
 #[derive(Clone)]

@@ -9,7 +9,7 @@ use ractor::Actor;
 use super::{MemoryArgs, MemoryHandle, MemoryTier, Store};
 use crate::glob::Glob;
 use crate::key::Key;
-use crate::supervisor::Slot;
+use crate::slot::Slot;
 use crate::tier::{Entry, Lookup, Tier, TierError, unix_ms};
 
 async fn start(budget: u64, sweep: Duration) -> MemoryHandle {

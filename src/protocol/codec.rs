@@ -14,12 +14,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use crate::config::MAX_FRAME_CEILING;
-
-const CEILING: usize = MAX_FRAME_CEILING.0 as usize;
+/// The largest frame the codec will ever accept, whatever `daemon.max_frame_size` says.
+pub const MAX_FRAME_CEILING: usize = 64 << 20;
 
 fn config() -> impl bincode::config::Config {
-    bincode::config::standard().with_limit::<CEILING>()
+    bincode::config::standard().with_limit::<MAX_FRAME_CEILING>()
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -14,7 +14,7 @@ use super::command::Command;
 use crate::latency::Latency;
 use crate::memory::MemoryHandle;
 use crate::protocol::{ErrorCode, Found, Response, TierName, WireError};
-use crate::supervisor::{CallError, Slot};
+use crate::slot::{CallError, Slot};
 use crate::tier::{Lookup, unix_ms};
 
 #[derive(Clone)]

@@ -14,7 +14,7 @@ use crate::glob::Glob;
 use crate::key::Key;
 use crate::memory::{MemoryArgs, MemoryHandle, MemoryTier, Store};
 use crate::protocol::{Response, TierName, TierStats};
-use crate::supervisor::Slot;
+use crate::slot::Slot;
 use crate::tier::{Entry, EntryMeta, Lookup, Tier, TierError, TierFuture, unix_ms};
 
 /// A lower tier for tests: a map behind a mutex that can be told to fail.

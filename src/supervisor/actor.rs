@@ -13,13 +13,13 @@ use ractor::{
 };
 use tokio::sync::watch;
 
-use super::slot::Publisher;
 use crate::config::Config;
-use crate::daemon::DataDirLock;
+use crate::data_dir::DataDirLock;
 use crate::database::{DatabaseArgs, DatabaseTier, ToDatabase};
 use crate::github::{GithubArgs, GithubTier, ToGithub};
 use crate::memory::{MemoryArgs, MemoryTier, Store, ToMemory};
 use crate::router::{FastPath, Policy, Router, RouterArgs, Tiers, ToRouter};
+use crate::slot::Publisher;
 use crate::tier::Tier;
 use crate::write_behind::{ToWriteBehind, WriteBehind, WriteBehindArgs, WriteBehindHandle};
 

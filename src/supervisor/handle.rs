@@ -7,14 +7,14 @@ use ractor::{Actor, ActorRef, call_t};
 use tokio::sync::watch;
 
 use super::actor::{Supervisor, SupervisorArgs, ToSupervisor};
-use super::slot::Slot;
 use crate::config::Config;
 use crate::config::Strategy;
-use crate::daemon::DataDirLock;
+use crate::data_dir::DataDirLock;
 use crate::database::DatabaseHandle;
 use crate::github::GithubHandle;
 use crate::memory::{MemoryHandle, Store};
 use crate::router::{FastPath, RouterHandle, Tiers};
+use crate::slot::Slot;
 use crate::tier::{Origin, Tier};
 use crate::write_behind::WriteBehindHandle;
 

@@ -2,9 +2,7 @@
 
 mod actor;
 mod handle;
-mod slot;
 #[cfg(test)]
 mod tests;
 
 pub use handle::{Actors, StartError, SupervisorHandle};
-pub use slot::{CallError, Slot};

@@ -11,7 +11,7 @@ use super::actor::ToWriteBehind;
 use crate::glob::Glob;
 use crate::key::Key;
 use crate::protocol::{TierName, TierStats, WriteBehindStats};
-use crate::supervisor::Slot;
+use crate::slot::Slot;
 use crate::tier::{Entry, EntryMeta, Lookup, Tier, TierFuture};
 
 #[derive(Clone)]

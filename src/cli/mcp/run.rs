@@ -10,7 +10,8 @@ use tokio::sync::Mutex;
 use super::daemon::Daemon;
 use super::server::Shadcn;
 use crate::cli::fail;
-use crate::config::{self, Overrides};
+use crate::config::Overrides;
+use crate::settings;
 
 #[derive(Debug, clap::Args)]
 pub struct McpArgs {
@@ -30,7 +31,7 @@ pub struct McpArgs {
 }
 
 pub fn main(args: McpArgs, overrides: Overrides, env: Vec<(String, String)>) -> ExitCode {
-    let loaded = match config::load(&overrides, env.iter().cloned()) {
+    let loaded = match settings::load(&overrides, env.iter().cloned()) {
         Ok(loaded) => loaded,
         Err(e) => return fail(&e.to_string()),
     };
