@@ -18,6 +18,7 @@ pub mod fuzzing;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 
+pub(crate) mod backoff;
 pub(crate) mod config;
 pub(crate) mod daemon;
 pub(crate) mod data_dir;

@@ -10,7 +10,7 @@ use ractor::{ActorRef, RpcReplyPort};
 use tokio::sync::watch;
 
 use crate::protocol::TierName;
-use crate::tier::{TierError, TierFuture};
+use crate::tier::{Reply, TierError, TierFuture};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
@@ -84,10 +84,11 @@ impl<M: Send + 'static> Slot<M> {
         }
     }
 
-    /// [`Slot::call`] as a tier's answer: what every tier handle's operations go through.
+    /// [`Slot::call`] to a tier actor, whose answer is itself a tier's result: what every
+    /// tier handle's operations go through. Not running means unavailable.
     pub fn ask<T: Send + 'static>(
         &self,
-        build: impl FnOnce(RpcReplyPort<T>) -> M + Send + 'static,
+        build: impl FnOnce(Reply<T>) -> M + Send + 'static,
         timeout: Duration,
         tier: TierName,
     ) -> TierFuture<T> {
@@ -95,19 +96,8 @@ impl<M: Send + 'static> Slot<M> {
         async move {
             slot.call(build, timeout)
                 .await
-                .map_err(|e| e.for_tier(tier))
+                .map_err(|e| e.for_tier(tier))?
         }
         .boxed()
-    }
-
-    /// [`Slot::ask`] for an actor whose reply is itself a tier's result.
-    pub fn try_ask<T: Send + 'static>(
-        &self,
-        build: impl FnOnce(RpcReplyPort<Result<T, TierError>>) -> M + Send + 'static,
-        timeout: Duration,
-        tier: TierName,
-    ) -> TierFuture<T> {
-        let answer = self.ask(build, timeout, tier);
-        async move { answer.await? }.boxed()
     }
 }

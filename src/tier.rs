@@ -19,6 +19,9 @@ use crate::protocol::{EntryInfo, StaleReason, TierName, TierStats};
 
 pub type TierFuture<T> = BoxFuture<'static, Result<T, TierError>>;
 
+/// Where a tier actor sends the answer to one of its messages.
+pub type Reply<T> = ractor::RpcReplyPort<Result<T, TierError>>;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TierError {
     #[error("{tier} is unavailable: {reason}")]

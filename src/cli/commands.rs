@@ -240,16 +240,20 @@ async fn database_command(config: &Config, request: Request) -> ExitCode {
                 config.data_dir.display()
             );
             let result = match request {
-                Request::Migrate(action) => offline::migrate(&config.l2, &config.data_dir, action)
-                    .await
-                    .map(Response::Migrations),
+                Request::Migrate(action) => {
+                    offline::migrate(&config.l2, &config.data_dir, action.into())
+                        .await
+                        .map(|list| {
+                            Response::Migrations(list.into_iter().map(Into::into).collect())
+                        })
+                }
                 _ => offline::maintenance(&config.l2, &config.data_dir)
                     .await
-                    .map(Response::Maintenance),
+                    .map(|report| Response::Maintenance(report.into())),
             };
             match result {
                 Ok(response) => response,
-                Err(e) => return fail(&e),
+                Err(e) => return fail(&e.to_string()),
             }
         }
         Err(e) => return fail(&e.to_string()),

@@ -1,8 +1,8 @@
 //! The DatabaseTier actor (L2): the only owner of the database. It opens it in the background
 //! (the daemon is READY before), answers reads as unavailable and holds writes for a bounded
-//! time while it opens, reopens with back-off when the database fails, batches reads' access
-//! tracking, and runs maintenance on a timer. Queries run in tasks it spawns on the one
-//! connection; its handlers never await the database.
+//! time while it opens, reopens with back-off when the database fails (the decisions are
+//! [`Life`]'s), batches reads' access tracking, and runs maintenance on a timer. Queries run
+//! in tasks it spawns ([`Job`]); its handlers never await the database.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -14,19 +14,23 @@ use tokio::task::JoinHandle;
 use super::access::AccessBatch;
 use super::db::Db;
 use super::durability;
-use super::migrate::{self, db_error};
-use super::report::{close, maintenance, stats};
+use super::error::L2Error;
+use super::migrate::{self, MigrateAction, MigrationInfo};
+use super::phase::{Life, Opened};
+use super::query::Job;
+use super::report::{MaintenanceReport, close, maintenance, stats};
 use super::space::{self, Access};
 use crate::config::{L2Backend, L2Config, SyncMode};
 use crate::data_dir::DataDirLock;
 use crate::glob::Glob;
 use crate::key::Key;
-use crate::protocol::{MaintenanceReport, MigrateAction, MigrationInfo, TierStats};
-use crate::tier::{Entry, EntryMeta, TierError, unix_ms};
+use crate::protocol::TierStats;
+use crate::tier::{Entry, EntryMeta, Reply, unix_ms};
 
-type Reply<T> = RpcReplyPort<Result<T, TierError>>;
 /// A write held while the database opens, with the port its answer goes to.
 type WaitingWrite = (Vec<(Key, Entry)>, Reply<()>);
+/// An operator command's answer: its own errors, for the wire's codes.
+type CommandReply<T> = RpcReplyPort<Result<T, L2Error>>;
 
 pub enum ToDatabase {
     GetMany(Vec<Key>, Reply<Vec<Option<Entry>>>),
@@ -36,15 +40,12 @@ pub enum ToDatabase {
     Touch(Key, Option<u64>, Reply<bool>),
     Keys(Glob, Reply<Vec<Key>>),
     Clear(Reply<u64>),
-    Stats(RpcReplyPort<TierStats>),
+    Stats(Reply<TierStats>),
     Ping(Reply<()>),
-    Migrate(
-        MigrateAction,
-        RpcReplyPort<Result<Vec<MigrationInfo>, String>>,
-    ),
-    Maintenance(RpcReplyPort<Result<MaintenanceReport, String>>),
+    Migrate(MigrateAction, CommandReply<Vec<MigrationInfo>>),
+    Maintenance(CommandReply<MaintenanceReport>),
     /// From the opening task.
-    Opened(u64, Result<Arc<Db>, String>),
+    Opened(u64, Result<Arc<Db>, L2Error>),
     /// From the connection task: the database went away.
     ConnectionLost(u64, String),
     /// Timers.
@@ -64,17 +65,7 @@ pub enum ToDatabase {
     Panic,
 }
 
-enum Phase {
-    Opening { waiting: Vec<WaitingWrite> },
-    Open(Arc<Db>),
-    Down(String),
-}
-
-/// Writes held while opening, at most; more are answered unavailable at once.
-const MAX_WAITING: usize = 1024;
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
 const RETRY_WHILE_OPENING: Duration = Duration::from_millis(100);
-const LABEL: &str = "L2 database";
 
 pub struct DatabaseTier;
 
@@ -87,17 +78,13 @@ pub struct DatabaseArgs {
 
 pub struct DatabaseState {
     args: DatabaseArgs,
-    phase: Phase,
-    generation: u64,
-    attempt: u32,
+    life: Life<Arc<Db>, WaitingWrite>,
     access: AccessBatch,
     hits: u64,
     misses: u64,
     errors: u64,
     /// Written since the last host sync (`l2.sync = interval`).
     dirty: bool,
-    /// The cause of the current run of failed opens.
-    first_failure: Option<String>,
     timers: Vec<JoinHandle<()>>,
 }
 
@@ -129,17 +116,12 @@ impl Actor for DatabaseTier {
         }
         let mut state = DatabaseState {
             args,
-            phase: Phase::Opening {
-                waiting: Vec::new(),
-            },
-            generation: 0,
-            attempt: 0,
+            life: Life::new(),
             access: AccessBatch::default(),
             hits: 0,
             misses: 0,
             errors: 0,
             dirty: false,
-            first_failure: None,
             timers,
         };
         start_open(&myself, &mut state);
@@ -155,8 +137,7 @@ impl Actor for DatabaseTier {
             timer.abort();
         }
         let room = space::check(state.disk().as_deref(), Access::Write).is_ok();
-        if let Phase::Open(db) = std::mem::replace(&mut state.phase, Phase::Down("stopped".into()))
-        {
+        if let Some(db) = state.life.stop() {
             let batch = state.access.take();
             if !batch.is_empty() && room {
                 let _ = db.accessed(&batch).await;
@@ -173,30 +154,23 @@ impl Actor for DatabaseTier {
         state: &mut DatabaseState,
     ) -> Result<(), ActorProcessingErr> {
         match message {
-            ToDatabase::Opened(generation, result) if generation == state.generation => {
-                opened(&myself, state, result)
+            ToDatabase::Opened(generation, result) => opened(&myself, state, generation, result),
+            ToDatabase::ConnectionLost(generation, reason) => {
+                let lost = L2Error::ConnectionLost(reason);
+                let lost = space::explain(lost, state.disk().as_deref());
+                if let Some(retry_in) = state.life.lost(generation, lost.clone()) {
+                    tracing::error!(reason = %lost, "L2 connection lost; reopening");
+                    schedule_reopen(&myself, retry_in);
+                }
             }
-            ToDatabase::Opened(_, Ok(stale)) => {
-                tokio::spawn(close(stale));
-            }
-            ToDatabase::Opened(..) => {}
-            ToDatabase::ConnectionLost(generation, reason) if generation == state.generation => {
-                let reason = space::explain(reason, state.disk().as_deref());
-                tracing::error!(%reason, "L2 connection lost; reopening");
-                state.phase = Phase::Down(format!("connection lost: {reason}"));
-                schedule_reopen(&myself, state);
-            }
-            ToDatabase::ConnectionLost(..) => {}
             ToDatabase::Reopen => {
-                if matches!(state.phase, Phase::Down(_)) {
+                if state.life.is_down() {
                     start_open(&myself, state);
                 }
             }
             ToDatabase::ExpireWaiting => {
-                if let Phase::Opening { waiting } = &mut state.phase {
-                    for (_, reply) in waiting.drain(..) {
-                        let _ = reply.send(Err(unavailable("still opening")));
-                    }
+                for (_, reply) in state.life.expire_waiting() {
+                    let _ = reply.send(Err(L2Error::Opening.into()));
                 }
             }
             ToDatabase::Accessed { keys, at, misses } => {
@@ -209,7 +183,7 @@ impl Actor for DatabaseTier {
             }
             ToDatabase::FlushAccess => flush_access(state),
             ToDatabase::SyncTick => {
-                if state.dirty && open_db(state).is_some() {
+                if state.dirty && state.life.db().is_ok() {
                     state.dirty = false;
                     let dir = state.args.data_dir.clone();
                     tokio::spawn(async move {
@@ -221,7 +195,7 @@ impl Actor for DatabaseTier {
             }
             ToDatabase::QueryFailed => state.errors += 1,
             ToDatabase::MaintenanceTick => {
-                if let Ok(db) = usable(state, Access::Write) {
+                if let Ok(db) = state.usable(Access::Write) {
                     let batch = state.access.take();
                     let config = state.args.config.clone();
                     tokio::spawn(async move {
@@ -234,17 +208,17 @@ impl Actor for DatabaseTier {
             }
             // Operator commands wait for an opening database (bounded by the caller's
             // deadline) rather than fail; a database that is down answers at once.
-            ToDatabase::Maintenance(reply) if matches!(state.phase, Phase::Opening { .. }) => {
+            ToDatabase::Maintenance(reply) if state.life.is_opening() => {
                 later(&myself, RETRY_WHILE_OPENING, || {
                     ToDatabase::Maintenance(reply)
                 });
             }
-            ToDatabase::Migrate(action, reply) if matches!(state.phase, Phase::Opening { .. }) => {
+            ToDatabase::Migrate(action, reply) if state.life.is_opening() => {
                 later(&myself, RETRY_WHILE_OPENING, move || {
                     ToDatabase::Migrate(action, reply)
                 });
             }
-            ToDatabase::Maintenance(reply) => match usable(state, Access::Write) {
+            ToDatabase::Maintenance(reply) => match state.usable(Access::Write) {
                 Ok(db) => {
                     let batch = state.access.take();
                     let config = state.args.config.clone();
@@ -253,87 +227,55 @@ impl Actor for DatabaseTier {
                     });
                 }
                 Err(e) => {
-                    let _ = reply.send(Err(e.to_string()));
+                    let _ = reply.send(Err(e));
                 }
             },
-            ToDatabase::Migrate(action, reply) => match usable(state, Access::Write) {
+            ToDatabase::Migrate(action, reply) => match state.usable(Access::Write) {
                 Ok(db) => {
                     tokio::spawn(async move {
                         let _ = reply.send(migrate::run(db.primary(), action).await);
                     });
                 }
                 Err(e) => {
-                    let _ = reply.send(Err(e.to_string()));
+                    let _ = reply.send(Err(e));
                 }
             },
             ToDatabase::Stats(reply) => {
                 let counters = (state.hits, state.misses, state.errors);
                 let capacity = state.args.config.max_bytes.bytes();
-                let (db, down) = match usable(state, Access::Read) {
-                    Ok(db) => (Some(db), unavailable("open")),
+                let (db, down) = match state.usable(Access::Read) {
+                    Ok(db) => (Some(db), L2Error::Opening),
                     Err(e) => (None, e),
                 };
                 let disk = state.disk();
                 tokio::spawn(async move {
-                    let _ = reply.send(stats(db, down, counters, capacity, disk).await);
+                    let _ = reply.send(Ok(stats(db, down, counters, capacity, disk).await));
                 });
             }
-            ToDatabase::PutMany(entries, reply) => match &mut state.phase {
-                Phase::Opening { waiting } if waiting.len() < MAX_WAITING => {
-                    waiting.push((entries, reply));
+            ToDatabase::PutMany(entries, reply) => {
+                if let Err((entries, reply)) = state.life.hold((entries, reply)) {
+                    put(&myself, state, entries, reply);
                 }
-                _ => write(&myself, state, reply, move |db| async move {
-                    db.put_many(&entries).await.map(|_| ())
-                }),
-            },
-            ToDatabase::GetMany(keys, reply) => {
-                let db = match usable(state, Access::Read) {
-                    Ok(db) => db,
-                    Err(e) => {
-                        let _ = reply.send(Err(e));
-                        return Ok(());
-                    }
-                };
-                let myself = myself.clone();
-                let disk = state.disk();
-                tokio::spawn(async move {
-                    let _permit = match db.acquire().await {
-                        Ok(permit) => permit,
-                        Err(after) => {
-                            let _ = reply.send(Err(busy(after)));
-                            return;
-                        }
-                    };
-                    let result = db.get_many(&keys).await;
-                    match &result {
-                        Ok(found) => {
-                            let misses = found.iter().filter(|f| f.is_none()).count() as u64;
-                            let hit_keys = keys
-                                .into_iter()
-                                .zip(found)
-                                .filter(|(_, f)| f.is_some())
-                                .map(|(k, _)| k)
-                                .collect();
-                            let _ = myself.send_message(ToDatabase::Accessed {
-                                keys: hit_keys,
-                                at: unix_ms(),
-                                misses,
-                            });
-                        }
-                        Err(_) => {
-                            let _ = myself.send_message(ToDatabase::QueryFailed);
-                        }
-                    }
-                    let _ = reply.send(result.map_err(|e| failed(&e, disk.as_deref())));
-                });
             }
-            ToDatabase::DeleteMany(keys, reply) => {
-                write(&myself, state, reply, move |db| async move {
-                    db.delete_many(&keys).await
+            ToDatabase::GetMany(keys, reply) => {
+                let tracker = myself.clone();
+                query(&myself, state, Access::Read, reply, |db| async move {
+                    let found = db.get_many(&keys).await?;
+                    let misses = found.iter().filter(|f| f.is_none()).count() as u64;
+                    let hits = keys.into_iter().zip(&found).filter(|(_, f)| f.is_some());
+                    let _ = tracker.send_message(ToDatabase::Accessed {
+                        keys: hits.map(|(key, _)| key).collect(),
+                        at: unix_ms(),
+                        misses,
+                    });
+                    Ok(found)
                 })
             }
+            ToDatabase::DeleteMany(keys, reply) => write(&myself, state, reply, |db| async move {
+                db.delete_many(&keys).await
+            }),
             ToDatabase::Peek(key, reply) => {
-                query(&myself, state, Access::Read, reply, move |db| async move {
+                query(&myself, state, Access::Read, reply, |db| async move {
                     db.peek(&key).await
                 })
             }
@@ -344,7 +286,7 @@ impl Actor for DatabaseTier {
             }
             ToDatabase::Keys(glob, reply) => {
                 let like = glob.to_like();
-                query(&myself, state, Access::Read, reply, move |db| async move {
+                query(&myself, state, Access::Read, reply, |db| async move {
                     db.keys(&like).await
                 })
             }
@@ -363,53 +305,18 @@ impl Actor for DatabaseTier {
     }
 }
 
-/// A query that found no room in the pool within `l2.acquire_timeout`.
-fn busy(after: Duration) -> TierError {
-    TierError::Timeout {
-        tier: "L2 database (its connections are all busy)",
-        after,
-    }
-}
-
-/// A query's error as an answer, with the free space when that is the likely cause.
-fn failed(e: &tokio_postgres::Error, disk: Option<&std::path::Path>) -> TierError {
-    unavailable(&space::explain(db_error(e), disk))
-}
-
-fn unavailable(reason: &str) -> TierError {
-    TierError::Unavailable {
-        tier: LABEL,
-        reason: reason.to_owned(),
-    }
-}
-
-fn unavailable_reason(state: &DatabaseState) -> TierError {
-    match &state.phase {
-        Phase::Opening { .. } => unavailable("opening"),
-        Phase::Down(reason) => unavailable(reason),
-        Phase::Open(_) => unavailable("open"),
-    }
-}
-
 impl DatabaseState {
     /// The data dir, when the database lives on this machine's disk (not on a server).
     fn disk(&self) -> Option<PathBuf> {
         (self.args.config.backend == L2Backend::Pglite).then(|| self.args.data_dir.clone())
     }
-}
 
-fn open_db(state: &DatabaseState) -> Option<Arc<Db>> {
-    match &state.phase {
-        Phase::Open(db) => Some(db.clone()),
-        _ => None,
+    /// The open database, if its disk has room for `access` now (see `space`).
+    fn usable(&self, access: Access) -> Result<Arc<Db>, L2Error> {
+        let db = self.life.db()?;
+        space::check(self.disk().as_deref(), access)?;
+        Ok(db)
     }
-}
-
-/// The open database, if its disk has room for `access` now (see `space`).
-fn usable(state: &DatabaseState, access: Access) -> Result<Arc<Db>, TierError> {
-    let db = open_db(state).ok_or_else(|| unavailable_reason(state))?;
-    space::check(state.disk().as_deref(), access).map_err(|why| unavailable(&why))?;
-    Ok(db)
 }
 
 /// Runs one query in a task and answers `reply`; a database error is an answer, not a crash.
@@ -424,29 +331,12 @@ fn query<T, F, Fut>(
     F: FnOnce(Arc<Db>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, tokio_postgres::Error>> + Send,
 {
-    let db = match usable(state, access) {
-        Ok(db) => db,
+    match state.usable(access) {
+        Ok(db) => job(myself, state, db).spawn(reply, run),
         Err(e) => {
-            let _ = reply.send(Err(e));
-            return;
+            let _ = reply.send(Err(e.into()));
         }
-    };
-    let myself = myself.clone();
-    let disk = state.disk();
-    tokio::spawn(async move {
-        let _permit = match db.acquire().await {
-            Ok(permit) => permit,
-            Err(after) => {
-                let _ = reply.send(Err(busy(after)));
-                return;
-            }
-        };
-        let result = run(db.clone()).await.map_err(|e| {
-            let _ = myself.send_message(ToDatabase::QueryFailed);
-            failed(&e, disk.as_deref())
-        });
-        let _ = reply.send(result);
-    });
+    }
 }
 
 /// A query that changes data: marks the database dirty for the interval sync, and with
@@ -462,23 +352,37 @@ fn write<T, F, Fut>(
     Fut: Future<Output = Result<T, tokio_postgres::Error>> + Send,
 {
     state.dirty = true;
-    if state.args.config.sync != SyncMode::Always {
-        return query(myself, state, Access::Write, reply, run);
+    let db = match state.usable(Access::Write) {
+        Ok(db) => db,
+        Err(e) => {
+            let _ = reply.send(Err(e.into()));
+            return;
+        }
+    };
+    let job = job(myself, state, db);
+    match state.args.config.sync {
+        SyncMode::Always => job.spawn_synced(state.args.data_dir.clone(), reply, run),
+        SyncMode::Off | SyncMode::Interval => job.spawn(reply, run),
     }
-    let dir = state.args.data_dir.clone();
-    let (inner_tx, inner_rx) = ractor::concurrency::oneshot();
-    query(myself, state, Access::Write, inner_tx.into(), run);
-    tokio::spawn(async move {
-        let result = match inner_rx.await {
-            Ok(Ok(value)) => durability::sync(dir)
-                .await
-                .map(|()| value)
-                .map_err(|e| unavailable(&e)),
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(unavailable("the write was dropped")),
-        };
-        let _ = reply.send(result);
+}
+
+fn put(
+    myself: &ActorRef<ToDatabase>,
+    state: &mut DatabaseState,
+    entries: Vec<(Key, Entry)>,
+    reply: Reply<()>,
+) {
+    write(myself, state, reply, |db| async move {
+        db.put_many(&entries).await.map(|_| ())
     });
+}
+
+fn job(myself: &ActorRef<ToDatabase>, state: &DatabaseState, db: Arc<Db>) -> Job {
+    Job {
+        db,
+        actor: myself.clone(),
+        disk: state.disk(),
+    }
 }
 
 /// Sends `message` to the actor after `delay` (a detached timer).
@@ -491,13 +395,7 @@ fn later(
 }
 
 fn start_open(myself: &ActorRef<ToDatabase>, state: &mut DatabaseState) {
-    state.generation += 1;
-    let generation = state.generation;
-    if !matches!(state.phase, Phase::Opening { .. }) {
-        state.phase = Phase::Opening {
-            waiting: Vec::new(),
-        };
-    }
+    let generation = state.life.start_open();
     later(myself, state.args.config.open_wait, || {
         ToDatabase::ExpireWaiting
     });
@@ -532,11 +430,11 @@ async fn open(
     config: &L2Config,
     data_dir: PathBuf,
     lock: Arc<Mutex<Option<DataDirLock>>>,
-) -> Result<Db, String> {
+) -> Result<Db, L2Error> {
     {
         let mut held = lock.lock().expect("lock mutex");
         if held.is_none() {
-            *held = Some(DataDirLock::acquire(&data_dir).map_err(|e| e.to_string())?);
+            *held = Some(DataDirLock::acquire(&data_dir)?);
         }
     }
     let (db, end) = Db::open(config, &data_dir).await?;
@@ -551,48 +449,35 @@ async fn open(
 fn opened(
     myself: &ActorRef<ToDatabase>,
     state: &mut DatabaseState,
-    result: Result<Arc<Db>, String>,
+    generation: u64,
+    result: Result<Arc<Db>, L2Error>,
 ) {
-    let waiting = match std::mem::replace(&mut state.phase, Phase::Down(String::new())) {
-        Phase::Opening { waiting } => waiting,
-        _ => Vec::new(),
-    };
-    match result {
-        Ok(db) => {
-            state.attempt = 0;
-            state.first_failure = None;
-            state.phase = Phase::Open(db);
+    match state.life.opened(generation, result) {
+        Opened::Open { waiting } => {
             for (entries, reply) in waiting {
-                write(myself, state, reply, move |db| async move {
-                    db.put_many(&entries).await.map(|_| ())
-                });
+                put(myself, state, entries, reply);
             }
         }
-        Err(reason) => {
+        Opened::Failed {
+            waiting,
+            error,
+            retry_in,
+        } => {
             for (_, reply) in waiting {
-                let _ = reply.send(Err(unavailable(&reason)));
+                let _ = reply.send(Err(error.clone().into()));
             }
-            // This process holds the data-dir lock, so "already in use" after a failure means
-            // our own failed backend still holds the database: the first cause is the news.
-            let reason = match &state.first_failure {
-                Some(first) if reason.contains("already in use") => {
-                    format!("{first} (still failing; fix the data dir and restart the daemon)")
-                }
-                _ => {
-                    state.first_failure = Some(reason.clone());
-                    reason
-                }
-            };
-            state.phase = Phase::Down(reason);
-            schedule_reopen(myself, state);
+            schedule_reopen(myself, retry_in);
+        }
+        Opened::Stale(db) => {
+            if let Some(db) = db {
+                tokio::spawn(close(db));
+            }
         }
     }
 }
 
-fn schedule_reopen(myself: &ActorRef<ToDatabase>, state: &mut DatabaseState) {
-    let delay = Duration::from_secs(1 << state.attempt.min(6)).min(MAX_BACKOFF);
-    state.attempt += 1;
-    tracing::info!(retry_in = ?delay, attempt = state.attempt, "L2 will retry opening");
+fn schedule_reopen(myself: &ActorRef<ToDatabase>, delay: Duration) {
+    tracing::info!(retry_in = ?delay, "L2 will retry opening");
     later(myself, delay, || ToDatabase::Reopen);
 }
 
@@ -600,13 +485,13 @@ fn flush_access(state: &mut DatabaseState) {
     if state.access.is_empty() {
         return;
     }
-    let Ok(db) = usable(state, Access::Write) else {
+    let Ok(db) = state.usable(Access::Write) else {
         return;
     };
     let batch = state.access.take();
     tokio::spawn(async move {
         if let Err(e) = db.accessed(&batch).await {
-            tracing::warn!(error = %db_error(&e), "L2 access tracking not written");
+            tracing::warn!(error = %L2Error::query(&e), "L2 access tracking not written");
         }
     });
 }

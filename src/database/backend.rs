@@ -5,6 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
+use super::error::L2Error;
+
 #[cfg(feature = "pglite")]
 use pglite_oxide::PgliteServer;
 #[cfg(not(feature = "pglite"))]
@@ -21,24 +23,26 @@ pub struct Backend {
 pub async fn open(
     root: &Path,
     shared_buffers: &str,
-) -> Result<(Backend, tokio_postgres::Config), String> {
+) -> Result<(Backend, tokio_postgres::Config), L2Error> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(root)
-        .map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+        .map_err(|e| L2Error::Open(format!("cannot create {}: {e}", root.display())))?;
     let socket_dir = tempfile::Builder::new()
         .prefix("shadcache-l2-")
         .tempdir()
-        .map_err(|e| format!("cannot create a socket directory: {e}"))?;
+        .map_err(|e| L2Error::Open(format!("cannot create a socket directory: {e}")))?;
     let socket: PathBuf = socket_dir.path().join(".s.PGSQL.5432");
     let root = root.to_owned();
     let shared_buffers = shared_buffers.to_owned();
     #[cfg(not(feature = "pglite"))]
-    let server: Result<PgliteServer, String> = {
+    let server: Result<PgliteServer, L2Error> = {
         let _ = (socket, root, shared_buffers);
-        Err("this build has no embedded database (feature `pglite` off)".to_owned())
+        Err(L2Error::Open(
+            "this build has no embedded database (feature `pglite` off)".to_owned(),
+        ))
     };
     #[cfg(feature = "pglite")]
     let server = tokio::task::spawn_blocking(move || {
@@ -49,8 +53,8 @@ pub async fn open(
             .start()
     })
     .await
-    .map_err(|e| format!("the database thread failed: {e}"))?
-    .map_err(|e| format!("{e:#}"));
+    .map_err(|e| L2Error::Open(format!("the database thread failed: {e}")))?
+    .map_err(not_started);
     let server = server?;
     let mut config = tokio_postgres::Config::new();
     config
@@ -66,6 +70,17 @@ pub async fn open(
         },
         config,
     ))
+}
+
+/// pglite-oxide's errors are `anyhow` text; its lock on the data dir is the one we tell apart.
+#[cfg(feature = "pglite")]
+fn not_started(e: impl std::fmt::Display) -> L2Error {
+    let text = format!("{e:#}");
+    if text.contains("already in use") {
+        L2Error::Locked(text)
+    } else {
+        L2Error::Open(text)
+    }
 }
 
 impl Backend {
@@ -118,7 +133,7 @@ mod tests {
         loop {
             match super::open(&root, "16MB").await {
                 Ok((backend, _)) => return backend.close().await,
-                Err(e) if e.contains("already in use") && Instant::now() < deadline => {
+                Err(super::L2Error::Locked(_)) if Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(100)).await
                 }
                 Err(e) => panic!("reopen after a drop: {e}"),

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use tokio_postgres::Client;
 
+use super::error::{L2Error, server_message};
+
 pub(super) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A connection's driver, boxed so plain and TLS connections are driven alike.
@@ -15,7 +17,7 @@ pub(super) type Driver =
 pub(super) async fn connect(
     pg: &tokio_postgres::Config,
     tls: Option<&tokio_postgres_rustls::MakeRustlsConnect>,
-) -> Result<(Client, Driver), String> {
+) -> Result<(Client, Driver), L2Error> {
     let connecting = async {
         Ok::<_, tokio_postgres::Error>(match tls {
             None => {
@@ -29,10 +31,12 @@ pub(super) async fn connect(
         })
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
-        Err(_) => Err(format!("no answer within {CONNECT_TIMEOUT:?}")),
+        Err(_) => Err(L2Error::Open(format!(
+            "no answer within {CONNECT_TIMEOUT:?}"
+        ))),
         Ok(Ok(pair)) => Ok(pair),
         Ok(Err(e)) => {
-            let mut text = super::migrate::db_error(&e);
+            let mut text = server_message(&e);
             let mut source = std::error::Error::source(&e);
             while let Some(cause) = source {
                 let line = cause.to_string();
@@ -41,10 +45,10 @@ pub(super) async fn connect(
                 }
                 source = cause.source();
             }
-            Err(match super::tls::explain(&text) {
+            Err(L2Error::Open(match super::tls::explain(&text) {
                 Some(why) => format!("{text} ({why})"),
                 None => text,
-            })
+            }))
         }
     }
 }

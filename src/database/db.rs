@@ -15,10 +15,11 @@ use tokio_postgres::{Client, Row, Statement};
 
 use super::backend::{self, Backend};
 use super::connect::{CONNECT_TIMEOUT, connect};
+use super::error::L2Error;
+use super::migrate::{self, MigrateAction};
 use crate::config::{L2Backend, L2Config};
 use crate::key::Key;
 use crate::protocol::KindStats;
-use crate::protocol::MigrateAction;
 use crate::tier::{Entry, EntryMeta, Validator};
 
 /// Per-row overhead charged to `l2.max_bytes` beyond key and value: tuple header, the primary
@@ -69,7 +70,7 @@ pub type ConnectionEnd = std::pin::Pin<Box<dyn Future<Output = String> + Send>>;
 impl Db {
     /// Starts the embedded database in `data_dir/pglite`, connects, applies pending migrations
     /// and prepares statements. The caller drives the returned connection future.
-    pub async fn open(config: &L2Config, data_dir: &Path) -> Result<(Db, ConnectionEnd), String> {
+    pub async fn open(config: &L2Config, data_dir: &Path) -> Result<(Db, ConnectionEnd), L2Error> {
         // The embedded database is on a private Unix socket: no TLS there.
         let mut tls = None;
         let (backend, pg, what) = match config.backend {
@@ -80,8 +81,8 @@ impl Db {
             }
             L2Backend::Postgres => {
                 let target = super::tls::target(&config.url, &config.ca_file)
-                    .map_err(|e| format!("l2.url: {e}"))?;
-                tls = Some(target.connector()?);
+                    .map_err(|e| L2Error::Open(format!("l2.url: {e}")))?;
+                tls = Some(target.connector().map_err(L2Error::Open)?);
                 let mut pg = target.config;
                 if let Some(password) = config.password.get() {
                     pg.password(password);
@@ -101,7 +102,7 @@ impl Db {
         for _ in 0..size {
             let (client, connection) = connect(&pg, tls.as_ref())
                 .await
-                .map_err(|e| format!("cannot connect to {what}: {e}"))?;
+                .map_err(|e| L2Error::Open(format!("cannot connect to {what}: {e}")))?;
             // Driven by a task of its own, so the connection runs whether or not anyone
             // awaits its end.
             let (end_tx, end_rx) = tokio::sync::oneshot::channel();
@@ -125,15 +126,15 @@ impl Db {
         first
             .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
             .await
-            .map_err(|e| super::migrate::db_error(&e))?;
-        let migrated = super::migrate::run(first, MigrateAction::Up(None)).await;
+            .map_err(|e| L2Error::query(&e))?;
+        let migrated = migrate::run(first, MigrateAction::Up(None)).await;
         let _ = first
             .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
             .await;
         migrated?;
         let db = Db::prepare(clients, backend, config.acquire_timeout)
             .await
-            .map_err(|e| super::migrate::db_error(&e))?;
+            .map_err(|e| L2Error::query(&e))?;
         Ok((db, end))
     }
 
@@ -412,16 +413,16 @@ impl Db {
 
     /// Runs `work` only if no other daemon sharing this database is running maintenance;
     /// `Ok(None)` when another one is.
-    pub async fn exclusively<T, F: Future<Output = Result<T, String>>>(
+    pub async fn exclusively<T, F: Future<Output = Result<T, L2Error>>>(
         &self,
         work: F,
-    ) -> Result<Option<T>, String> {
+    ) -> Result<Option<T>, L2Error> {
         // An advisory lock belongs to a session: take and release it on one connection.
         let primary = self.primary();
         let got: bool = primary
             .query_one("SELECT pg_try_advisory_lock($1)", &[&MAINTENANCE_LOCK])
             .await
-            .map_err(|e| super::migrate::db_error(&e))?
+            .map_err(|e| L2Error::query(&e))?
             .get(0);
         if !got {
             return Ok(None);

@@ -6,26 +6,24 @@
 
 use std::path::{Path, PathBuf};
 
+use super::error::L2Error;
+
 /// Syncs the filesystem holding `dir`. Blocking: call from a blocking thread.
-pub fn sync_dir(dir: &Path) -> Result<(), String> {
-    let file =
-        std::fs::File::open(dir).map_err(|e| format!("cannot open {}: {e}", dir.display()))?;
+pub fn sync_dir(dir: &Path) -> Result<(), L2Error> {
+    let failed = |e| L2Error::Sync(format!("{}: {e}", dir.display()));
+    let file = std::fs::File::open(dir).map_err(failed)?;
     use std::os::fd::AsRawFd;
     // SAFETY: syncfs on a descriptor we own.
     if unsafe { libc::syncfs(file.as_raw_fd()) } != 0 {
-        return Err(format!(
-            "syncfs on {}: {}",
-            dir.display(),
-            std::io::Error::last_os_error()
-        ));
+        return Err(failed(std::io::Error::last_os_error()));
     }
     Ok(())
 }
 
-pub async fn sync(dir: PathBuf) -> Result<(), String> {
+pub async fn sync(dir: PathBuf) -> Result<(), L2Error> {
     tokio::task::spawn_blocking(move || sync_dir(&dir))
         .await
-        .map_err(|e| format!("sync thread failed: {e}"))?
+        .map_err(|e| L2Error::Sync(format!("the sync thread failed: {e}")))?
 }
 
 #[cfg(test)]
@@ -36,7 +34,9 @@ mod tests {
     fn syncs_an_existing_dir_and_reports_a_missing_one() {
         let dir = tempfile::tempdir().unwrap();
         sync_dir(dir.path()).unwrap();
-        let err = sync_dir(&dir.path().join("missing")).unwrap_err();
+        let err = sync_dir(&dir.path().join("missing"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("missing"), "{err}");
     }
 }

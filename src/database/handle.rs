@@ -5,11 +5,14 @@ use std::time::Duration;
 use futures::FutureExt;
 
 use super::actor::ToDatabase;
+use super::error::L2Error;
+use super::migrate::{MigrateAction, MigrationInfo};
+use super::report::MaintenanceReport;
 use crate::glob::Glob;
 use crate::key::Key;
-use crate::protocol::{MaintenanceReport, MigrateAction, MigrationInfo, TierName, TierStats};
-use crate::slot::Slot;
-use crate::tier::{Entry, EntryMeta, Lookup, Tier, TierError, TierFuture};
+use crate::protocol::{TierName, TierStats};
+use crate::slot::{CallError, Slot};
+use crate::tier::{Entry, EntryMeta, Lookup, Reply, Tier, TierFuture};
 
 #[derive(Clone)]
 pub struct DatabaseHandle {
@@ -30,23 +33,23 @@ impl DatabaseHandle {
 
     fn ask<T: Send + 'static>(
         &self,
-        build: impl FnOnce(ractor::RpcReplyPort<Result<T, TierError>>) -> ToDatabase + Send + 'static,
+        build: impl FnOnce(Reply<T>) -> ToDatabase + Send + 'static,
     ) -> TierFuture<T> {
-        self.slot.try_ask(build, self.timeout, TierName::Database)
+        self.slot.ask(build, self.timeout, TierName::Database)
     }
 
-    pub async fn migrate(&self, action: MigrateAction) -> Result<Vec<MigrationInfo>, String> {
+    pub async fn migrate(&self, action: MigrateAction) -> Result<Vec<MigrationInfo>, L2Error> {
         self.slot
             .call(|reply| ToDatabase::Migrate(action, reply), self.timeout)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(not_answered)?
     }
 
-    pub async fn maintenance(&self) -> Result<MaintenanceReport, String> {
+    pub async fn maintenance(&self) -> Result<MaintenanceReport, L2Error> {
         self.slot
             .call(ToDatabase::Maintenance, self.timeout)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(not_answered)?
     }
 
     #[cfg(test)]
@@ -98,11 +101,18 @@ impl Tier for DatabaseHandle {
     }
 
     fn stats(&self) -> TierFuture<TierStats> {
-        self.slot
-            .ask(ToDatabase::Stats, self.timeout, TierName::Database)
+        self.ask(ToDatabase::Stats)
     }
 
     fn ping(&self) -> TierFuture<()> {
         self.ask(ToDatabase::Ping)
+    }
+}
+
+/// An operator command the actor did not answer: restarting, or slower than the deadline.
+fn not_answered(e: CallError) -> L2Error {
+    match e {
+        CallError::NotRunning(_) => L2Error::Opening,
+        CallError::Timeout(_, after) => L2Error::Busy(after),
     }
 }

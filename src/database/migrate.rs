@@ -3,8 +3,27 @@
 
 use tokio_postgres::Client;
 
-use crate::protocol::{MigrateAction, MigrationInfo};
+use super::error::{Direction, L2Error};
 use crate::tier::unix_ms;
+
+/// Which way to move the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrateAction {
+    Status,
+    /// Apply pending migrations; `None` applies all.
+    Up(Option<u32>),
+    /// Revert the newest N applied migrations.
+    Down(u32),
+}
+
+/// One migration and whether it is applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationInfo {
+    pub version: i64,
+    pub name: &'static str,
+    /// Unix ms; `None` while pending.
+    pub applied_ms: Option<u64>,
+}
 
 pub struct Migration {
     pub version: i64,
@@ -40,7 +59,7 @@ pub async fn status(client: &Client) -> Result<Vec<MigrationInfo>, tokio_postgre
         .iter()
         .map(|m| MigrationInfo {
             version: m.version,
-            name: m.name.into(),
+            name: m.name,
             applied_ms: applied
                 .iter()
                 .find(|(v, _)| *v == m.version)
@@ -49,22 +68,32 @@ pub async fn status(client: &Client) -> Result<Vec<MigrationInfo>, tokio_postgre
         .collect())
 }
 
-/// Runs `sql` and its bookkeeping as one transaction; on failure rolls back and says which
-/// migration failed.
-async fn transaction(client: &Client, sql: String, what: &str) -> Result<(), String> {
+/// Runs migration `m`'s `sql` and its bookkeeping as one transaction; on failure rolls back
+/// and says which migration failed.
+async fn transaction(
+    client: &Client,
+    m: &Migration,
+    direction: Direction,
+    sql: String,
+) -> Result<(), L2Error> {
     // One simple-protocol message: nothing else on the connection interleaves with it.
     if let Err(e) = client
         .batch_execute(&format!("BEGIN;\n{sql}\nCOMMIT;"))
         .await
     {
         let _ = client.batch_execute("ROLLBACK").await;
-        return Err(format!("{what} failed: {}", db_error(&e)));
+        return Err(L2Error::Migration {
+            version: m.version,
+            name: m.name,
+            direction,
+            reason: super::error::server_message(&e),
+        });
     }
     Ok(())
 }
 
-pub async fn run(client: &Client, action: MigrateAction) -> Result<Vec<MigrationInfo>, String> {
-    let current = status(client).await.map_err(|e| db_error(&e))?;
+pub async fn run(client: &Client, action: MigrateAction) -> Result<Vec<MigrationInfo>, L2Error> {
+    let current = status(client).await.map_err(|e| L2Error::query(&e))?;
     match action {
         MigrateAction::Status => {}
         MigrateAction::Up(limit) => {
@@ -84,12 +113,7 @@ pub async fn run(client: &Client, action: MigrateAction) -> Result<Vec<Migration
                     m.name,
                     unix_ms()
                 );
-                transaction(
-                    client,
-                    sql,
-                    &format!("migration {} ({}) up", m.version, m.name),
-                )
-                .await?;
+                transaction(client, m, Direction::Up, sql).await?;
                 tracing::info!(version = m.version, name = m.name, "migration applied");
             }
         }
@@ -108,25 +132,12 @@ pub async fn run(client: &Client, action: MigrateAction) -> Result<Vec<Migration
                     "{}\nDELETE FROM schema_migrations WHERE version = {};",
                     m.down, m.version
                 );
-                transaction(
-                    client,
-                    sql,
-                    &format!("migration {} ({}) down", m.version, m.name),
-                )
-                .await?;
+                transaction(client, m, Direction::Down, sql).await?;
                 tracing::warn!(version = m.version, name = m.name, "migration reverted");
             }
         }
     }
-    status(client).await.map_err(|e| db_error(&e))
-}
-
-/// The server's own message when there is one (tokio-postgres' Display hides it).
-pub fn db_error(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{}: {}", db.severity(), db.message()),
-        None => e.to_string(),
-    }
+    status(client).await.map_err(|e| L2Error::query(&e))
 }
 
 #[cfg(test)]
@@ -153,5 +164,37 @@ mod tests {
             .collect();
         assert_eq!(files, expected);
         assert!(MIGRATIONS.windows(2).all(|w| w[0].version < w[1].version));
+    }
+
+    /// A migration that fails is rolled back and named, with the server's reason.
+    #[cfg(feature = "pglite")]
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_broken_migration_is_named_and_rolled_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::L2Config::default();
+        let (db, _end) = super::super::db::Db::open(&config, dir.path())
+            .await
+            .unwrap();
+        let client = db.primary();
+        run(client, MigrateAction::Down(1)).await.unwrap();
+        // In the way of migration 1's CREATE TABLE.
+        client
+            .batch_execute("CREATE TABLE entries (x int)")
+            .await
+            .unwrap();
+        let err = run(client, MigrateAction::Up(None)).await.unwrap_err();
+        let L2Error::Migration {
+            version: 1,
+            name: "entries",
+            direction: Direction::Up,
+            reason,
+        } = &err
+        else {
+            panic!("not a migration failure: {err:?}")
+        };
+        assert!(reason.contains("already exists"), "{err}");
+        let status = status(client).await.unwrap();
+        assert_eq!(status[0].applied_ms, None, "rolled back");
+        db.close().await;
     }
 }

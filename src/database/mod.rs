@@ -1,4 +1,5 @@
-//! L2: the persistent tier on embedded Postgres (PGlite).
+//! L2: the persistent tier on embedded Postgres (PGlite), or on a PostgreSQL server a team
+//! shares.
 
 mod access;
 mod actor;
@@ -6,15 +7,21 @@ mod backend;
 mod connect;
 mod db;
 mod durability;
+mod error;
 mod handle;
 mod migrate;
 pub mod offline;
+mod phase;
+mod query;
 mod report;
 mod space;
-#[cfg(test)]
-mod tests;
 pub(crate) mod tls;
 
 pub(crate) use actor::{DatabaseArgs, DatabaseTier, ToDatabase};
+#[cfg(test)]
+pub use error::Direction;
+pub use error::L2Error;
 pub use handle::DatabaseHandle;
+pub use migrate::{MigrateAction, MigrationInfo};
+pub use report::MaintenanceReport;
 pub(crate) use space::{WRITE_RESERVE, free_bytes};

@@ -6,10 +6,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::db::Db;
-use super::migrate::db_error;
+use super::error::{L2Error, server_message};
 use crate::config::L2Config;
-use crate::protocol::{MaintenanceReport, TierName, TierStats};
-use crate::tier::{TierError, unix_ms};
+use crate::protocol::{TierName, TierStats};
+use crate::tier::unix_ms;
+
+/// What one maintenance run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MaintenanceReport {
+    /// Rows deleted because they had been expired longer than `l2.stale_limit`.
+    pub stale_deleted: u64,
+    /// Rows evicted, least recently used first, to get under `l2.max_bytes`.
+    pub evicted: u64,
+    pub rows: u64,
+    pub bytes: u64,
+    pub took: Duration,
+}
 
 /// Writes the access batch, then (unless another daemon sharing the database is at it)
 /// deletes long-stale rows and evicts to the budget.
@@ -17,9 +29,9 @@ pub async fn maintenance(
     db: &Db,
     config: &L2Config,
     access: Vec<(String, i64, i64)>,
-) -> Result<MaintenanceReport, String> {
+) -> Result<MaintenanceReport, L2Error> {
     let started = Instant::now();
-    let err = |e: tokio_postgres::Error| db_error(&e);
+    let err = |e: tokio_postgres::Error| L2Error::query(&e);
     if !access.is_empty() {
         db.accessed(&access).await.map_err(err)?;
     }
@@ -27,7 +39,7 @@ pub async fn maintenance(
         let stale_before = unix_ms().saturating_sub(config.stale_limit.as_millis() as u64);
         let stale_deleted = db.delete_stale(stale_before).await.map_err(err)?;
         let evicted = db.evict_to(config.max_bytes.bytes()).await.map_err(err)?;
-        Ok::<_, String>((stale_deleted, evicted))
+        Ok::<_, L2Error>((stale_deleted, evicted))
     };
     let Some((stale_deleted, evicted)) = db.exclusively(sweep).await? else {
         tracing::debug!("another daemon is running L2 maintenance; skipped");
@@ -51,17 +63,14 @@ pub async fn maintenance(
 
 pub async fn stats(
     db: Option<Arc<Db>>,
-    down: TierError,
+    down: L2Error,
     (hits, misses, errors): (u64, u64, u64),
     capacity: u64,
     disk: Option<std::path::PathBuf>,
 ) -> TierStats {
     let state = match &db {
         Some(_) => "up".to_owned(),
-        None => match down {
-            TierError::Unavailable { reason, .. } => reason,
-            other => other.to_string(),
-        },
+        None => down.to_string(),
     };
     let mut stats = TierStats {
         capacity_bytes: capacity,
@@ -79,7 +88,7 @@ pub async fn stats(
                 stats.oldest_ms = oldest;
                 stats.newest_ms = newest;
             }
-            Err(e) => stats.state = format!("up, stats failed: {}", db_error(&e)),
+            Err(e) => stats.state = format!("up, stats failed: {}", server_message(&e)),
         }
         if let Err(why) = super::space::check(disk.as_deref(), super::space::Access::Write) {
             stats.state = format!("{}, read-only: {why}", stats.state);

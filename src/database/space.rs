@@ -17,6 +17,8 @@
 
 use std::path::Path;
 
+use super::error::L2Error;
+
 /// A new 16 MiB WAL segment, a write as large as the largest frame (16 MiB by default), and
 /// the copy of a template file, with room to spare.
 pub(crate) const WRITE_RESERVE: u64 = 64 << 20;
@@ -48,7 +50,7 @@ pub fn free_bytes(dir: &Path) -> Option<u64> {
 /// Whether the database in `dir` may be used for `access` now; if not, why. `dir` is `None`
 /// for a database that is not on this machine's disk (a PostgreSQL server), and a filesystem
 /// that cannot be asked is not refused.
-pub fn check(dir: Option<&Path>, access: Access) -> Result<(), String> {
+pub fn check(dir: Option<&Path>, access: Access) -> Result<(), L2Error> {
     let Some(dir) = dir else { return Ok(()) };
     let Some(free) = free_bytes(dir) else {
         return Ok(());
@@ -60,22 +62,30 @@ pub fn check(dir: Option<&Path>, access: Access) -> Result<(), String> {
     if free >= reserve {
         return Ok(());
     }
-    Err(format!(
+    let space = format!(
         "no space left on device: {} free on the filesystem of {}; L2 takes writes with {} MiB \
          free and reads with {} MiB",
         mib(free),
         dir.display(),
         WRITE_RESERVE >> 20,
         READ_RESERVE >> 20
-    ))
+    );
+    Err(L2Error::NoSpace {
+        space,
+        during: None,
+    })
 }
 
 /// A database error, with the free space when that is short: under WASIX a full disk reaches
 /// the database as a plain "I/O error" (or a connection that just closes).
-pub fn explain(reason: String, dir: Option<&Path>) -> String {
-    match check(dir, Access::Write) {
-        Err(space) => format!("{reason} ({space})"),
-        Ok(()) => reason,
+pub fn explain(error: L2Error, dir: Option<&Path>) -> L2Error {
+    match (check(dir, Access::Write), &error) {
+        (_, L2Error::NoSpace { .. }) | (Ok(()), _) => error,
+        (Err(L2Error::NoSpace { space, .. }), _) => L2Error::NoSpace {
+            space,
+            during: Some(error.to_string()),
+        },
+        (Err(other), _) => other,
     }
 }
 
@@ -95,12 +105,15 @@ mod tests {
         let free = free_bytes(dir.path()).expect("statvfs on a temp dir");
         let write = check(Some(dir.path()), Access::Write);
         assert_eq!(write.is_ok(), free >= WRITE_RESERVE, "{write:?}");
+        let io = || L2Error::Query("I/O error".into());
         if let Err(why) = write {
+            let why = why.to_string();
             assert!(why.starts_with("no space left on device"), "{why}");
-            assert!(explain("I/O error".into(), Some(dir.path())).contains(&why));
+            let explained = explain(io(), Some(dir.path())).to_string();
+            assert_eq!(explained, format!("I/O error ({why})"));
         }
         assert_eq!(check(None, Access::Write), Ok(()));
-        assert_eq!(explain("I/O error".into(), None), "I/O error");
+        assert_eq!(explain(io(), None), io());
         // A filesystem that cannot be asked is not a reason to refuse.
         assert_eq!(
             check(Some(&dir.path().join("missing")), Access::Read),

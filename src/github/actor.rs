@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::Semaphore;
 
 use super::framework::Framework;
@@ -20,15 +20,14 @@ use super::tree::RegistryTree;
 use crate::config::{GithubConfig, TtlConfig};
 use crate::key::Key;
 use crate::protocol::{TierName, TierStats};
-use crate::tier::{Entry, Lookup, TierError, Urgency, unix_ms};
+use crate::tier::{Entry, Lookup, Reply, TierError, Urgency, unix_ms};
 
-pub(super) type Reply<T> = RpcReplyPort<Result<T, TierError>>;
 const LABEL: &str = "L3 github";
 
 pub enum ToGithub {
     /// Keys with the stale copy the cache holds, if any (see [`crate::tier::Origin`]).
     Fetch(Vec<(Key, Option<Entry>)>, Urgency, Reply<Vec<Lookup>>),
-    Stats(RpcReplyPort<TierStats>),
+    Stats(Reply<TierStats>),
     /// From read tasks: the framework's tree, fetched or revalidated when stale.
     Tree(&'static Framework, Reply<TreeAnswer>),
     /// From the tree task.
@@ -253,14 +252,14 @@ impl Actor for GithubTier {
                         _ => "up".to_owned(),
                     },
                 };
-                let _ = reply.send(TierStats {
+                let _ = reply.send(Ok(TierStats {
                     hits: state.counts.found,
                     revalidated: state.counts.unchanged,
                     misses: state.counts.not_found,
                     errors: state.counts.failed,
                     entries: state.trees.len() as u64,
                     ..TierStats::empty(TierName::Github, status)
-                });
+                }));
             }
         }
         Ok(())

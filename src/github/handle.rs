@@ -40,7 +40,7 @@ impl Origin for GithubHandle {
         wanted: Vec<(Key, Option<Entry>)>,
         urgency: Urgency,
     ) -> TierFuture<Vec<Lookup>> {
-        self.slot.try_ask(
+        self.slot.ask(
             move |reply| ToGithub::Fetch(wanted, urgency, reply),
             self.timeout,
             TierName::Github,

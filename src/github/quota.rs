@@ -11,6 +11,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::backoff::Backoff;
+
 /// The rate-limit headers of one answer, parsed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Headers {
@@ -36,7 +38,7 @@ impl Headers {
             Duration::from_millis(reset.saturating_mul(1000).saturating_sub(now_ms))
                 .max(Duration::from_secs(1))
         } else {
-            MIN_BACKOFF
+            BACKOFF.peek()
         }
     }
 
@@ -108,14 +110,14 @@ impl Refusal {
     }
 }
 
-const MIN_BACKOFF: Duration = Duration::from_secs(60);
-const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// Doubling from a minute to an hour.
+const BACKOFF: Backoff = Backoff::new(Duration::from_secs(60), Duration::from_secs(3600));
 
 #[derive(Debug, Clone)]
 pub struct Quota {
     state: QuotaState,
     reserve: u64,
-    backoff: Duration,
+    backoff: Backoff,
 }
 
 impl Quota {
@@ -123,7 +125,7 @@ impl Quota {
         Quota {
             state: QuotaState::default(),
             reserve,
-            backoff: MIN_BACKOFF,
+            backoff: BACKOFF,
         }
     }
 
@@ -159,9 +161,7 @@ impl Quota {
         let wait = if headers.retry_after.is_some() || headers.remaining == Some(0) {
             headers.wait_hint(now_ms)
         } else {
-            let wait = self.backoff;
-            self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
-            wait
+            self.backoff.fail()
         };
         // Header values are any u64: saturate rather than overflow (or wrap to "not blocked").
         let until = now_ms.saturating_add(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX));
@@ -172,7 +172,7 @@ impl Quota {
 
     /// A successful answer: the exponential back-off starts over.
     pub fn succeeded(&mut self) {
-        self.backoff = MIN_BACKOFF;
+        self.backoff.reset();
     }
 
     /// Whether a request may go upstream now.

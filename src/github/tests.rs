@@ -114,6 +114,7 @@ async fn a_changed_sha_is_revalidated_with_the_etag_of_the_same_token() {
         .call(ToGithub::Stats, Some(Duration::from_secs(5)))
         .await
         .unwrap()
+        .unwrap()
         .unwrap();
     assert_eq!((stats.hits, stats.revalidated), (1, 2));
 }

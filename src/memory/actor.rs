@@ -6,14 +6,14 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::task::JoinHandle;
 
 use super::cache::{MemoryCache, Policy};
 use crate::glob::Glob;
 use crate::key::Key;
 use crate::protocol::{TierName, TierStats};
-use crate::tier::{Entry, EntryMeta, TierError, unix_ms};
+use crate::tier::{Entry, EntryMeta, Reply, TierError, unix_ms};
 
 /// L1's map, shared by the MemoryTier actor and its handles. `None` while no MemoryTier runs,
 /// and unreadable (poisoned) if a handler panicked while holding it, until the restarted actor
@@ -34,14 +34,14 @@ impl Store {
 }
 
 pub enum ToMemory {
-    PutMany(Vec<(Key, Entry)>, RpcReplyPort<Result<(), TierError>>),
-    DeleteMany(Vec<Key>, RpcReplyPort<u64>),
-    Peek(Key, RpcReplyPort<Option<EntryMeta>>),
-    Touch(Key, Option<u64>, RpcReplyPort<bool>),
-    Keys(Glob, RpcReplyPort<Vec<Key>>),
-    Clear(RpcReplyPort<u64>),
-    Stats(RpcReplyPort<TierStats>),
-    Ping(RpcReplyPort<()>),
+    PutMany(Vec<(Key, Entry)>, Reply<()>),
+    DeleteMany(Vec<Key>, Reply<u64>),
+    Peek(Key, Reply<Option<EntryMeta>>),
+    Touch(Key, Option<u64>, Reply<bool>),
+    Keys(Glob, Reply<Vec<Key>>),
+    Clear(Reply<u64>),
+    Stats(Reply<TierStats>),
+    Ping(Reply<()>),
     /// Timer: drop expired entries.
     Sweep,
     /// Config reload.
@@ -118,23 +118,23 @@ fn apply(cache: &mut MemoryCache, message: ToMemory) {
         }
         ToMemory::DeleteMany(keys, reply) => {
             let removed = keys.iter().filter(|k| cache.remove(k)).count();
-            let _ = reply.send(removed as u64);
+            let _ = reply.send(Ok(removed as u64));
         }
         ToMemory::Peek(key, reply) => {
-            let _ = reply.send(cache.peek(&key, now));
+            let _ = reply.send(Ok(cache.peek(&key, now)));
         }
         ToMemory::Touch(key, expires_ms, reply) => {
-            let _ = reply.send(cache.touch(&key, expires_ms, now));
+            let _ = reply.send(Ok(cache.touch(&key, expires_ms, now)));
         }
         ToMemory::Keys(glob, reply) => {
-            let _ = reply.send(cache.keys(&glob, now));
+            let _ = reply.send(Ok(cache.keys(&glob, now)));
         }
         ToMemory::Clear(reply) => {
-            let _ = reply.send(cache.clear());
+            let _ = reply.send(Ok(cache.clear()));
         }
         ToMemory::Stats(reply) => {
             let counters = cache.counters();
-            let _ = reply.send(TierStats {
+            let _ = reply.send(Ok(TierStats {
                 entries: cache.len() as u64,
                 bytes: cache.bytes(),
                 capacity_bytes: cache.budget(),
@@ -143,10 +143,10 @@ fn apply(cache: &mut MemoryCache, message: ToMemory) {
                 evictions: counters.evictions,
                 expirations: counters.expirations,
                 ..TierStats::empty(TierName::Memory, "up")
-            });
+            }));
         }
         ToMemory::Ping(reply) => {
-            let _ = reply.send(());
+            let _ = reply.send(Ok(()));
         }
         ToMemory::Sweep => {
             let swept = cache.sweep(now);

@@ -9,7 +9,7 @@ use crate::glob::Glob;
 use crate::key::Key;
 use crate::protocol::{TierName, TierStats};
 use crate::slot::Slot;
-use crate::tier::{Entry, EntryMeta, Lookup, Tier, TierError, TierFuture, unix_ms};
+use crate::tier::{Entry, EntryMeta, Lookup, Reply, Tier, TierError, TierFuture, unix_ms};
 
 #[derive(Clone)]
 pub struct MemoryHandle {
@@ -50,7 +50,7 @@ impl MemoryHandle {
 
     fn ask<T: Send + 'static>(
         &self,
-        build: impl FnOnce(ractor::RpcReplyPort<T>) -> ToMemory + Send + 'static,
+        build: impl FnOnce(Reply<T>) -> ToMemory + Send + 'static,
     ) -> TierFuture<T> {
         self.slot.ask(build, self.timeout, TierName::Memory)
     }
@@ -66,8 +66,7 @@ impl Tier for MemoryHandle {
     }
 
     fn put_many(&self, entries: Vec<(Key, Entry)>) -> TierFuture<()> {
-        let answer = self.ask(|reply| ToMemory::PutMany(entries, reply));
-        async move { answer.await? }.boxed()
+        self.ask(|reply| ToMemory::PutMany(entries, reply))
     }
 
     fn delete_many(&self, keys: Vec<Key>) -> TierFuture<u64> {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 pub const MAGIC: [u8; 4] = *b"SHDC";
 
 /// The first frame a client sends. Its layout must never change, so that any two versions
@@ -473,4 +473,11 @@ pub enum ErrorCode {
     /// GitHub answered with something unusable (bad JSON, a file the tree lists but the raw
     /// host does not serve); the message says what.
     BadUpstream,
+    /// L2's data dir is held by another process; the message names it.
+    Locked,
+    /// An L2 schema migration failed and was rolled back; the message names it and the
+    /// server's reason.
+    MigrationFailed,
+    /// The filesystem holding L2's data dir is too full to use it; the message says how full.
+    NoSpace,
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
-use crate::database::DatabaseHandle;
+use crate::database::{DatabaseHandle, L2Error};
 use crate::glob::Glob;
 use crate::key::Key;
 use crate::protocol::{ErrorCode, Request, Response, WireError};
@@ -33,14 +33,19 @@ impl Dispatcher {
         self.counters.requests.fetch_add(1, Relaxed);
         let response = match request {
             Request::Migrate(action) => {
-                self.database(
-                    |db| async move { db.migrate(action).await.map(Response::Migrations) },
-                )
+                self.database(|db| async move {
+                    let list = db.migrate(action.into()).await?;
+                    Ok(Response::Migrations(
+                        list.into_iter().map(Into::into).collect(),
+                    ))
+                })
                 .await
             }
             Request::Maintenance => {
-                self.database(|db| async move { db.maintenance().await.map(Response::Maintenance) })
-                    .await
+                self.database(|db| async move {
+                    Ok(Response::Maintenance(db.maintenance().await?.into()))
+                })
+                .await
             }
             Request::Shadcn { framework, query } => {
                 crate::domain::answer(&self.router, &self.framework, framework.as_deref(), query)
@@ -58,12 +63,12 @@ impl Dispatcher {
     async fn database<F, Fut>(&self, run: F) -> Response
     where
         F: FnOnce(DatabaseHandle) -> Fut,
-        Fut: Future<Output = Result<Response, String>>,
+        Fut: Future<Output = Result<Response, L2Error>>,
     {
         match &self.database {
             Some(db) => run(db.clone())
                 .await
-                .unwrap_or_else(|e| Response::Error(WireError::new(ErrorCode::Unavailable, e))),
+                .unwrap_or_else(|e| Response::Error(e.into())),
             None => Response::Error(WireError::new(
                 ErrorCode::Unavailable,
                 "L2 is disabled (l2.enabled = false)",

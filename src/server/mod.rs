@@ -2,6 +2,7 @@
 
 mod connection;
 mod dispatch;
+mod l2;
 mod listener;
 
 use std::sync::Arc;

@@ -3,6 +3,8 @@
 mod actor;
 mod handle;
 #[cfg(test)]
+mod l2_tests;
+#[cfg(test)]
 mod tests;
 
 pub use handle::{Actors, StartError, SupervisorHandle};

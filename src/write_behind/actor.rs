@@ -5,21 +5,20 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 
 use super::queue::Queue;
+use crate::backoff::Backoff;
 use crate::config::WriteBehindConfig;
 use crate::glob::Glob;
 use crate::key::Key;
 use crate::latency::Latency;
 use crate::protocol::WriteBehindStats;
-use crate::tier::{Entry, EntryMeta, Tier, TierError, unix_ms};
-
-type Reply<T> = RpcReplyPort<T>;
+use crate::tier::{Entry, EntryMeta, Reply, Tier, TierError, unix_ms};
 
 pub enum ToWriteBehind {
     /// Answered once the writes are queued (at once, or when room was made).
-    Enqueue(Vec<(Key, Entry)>, Reply<Result<(), TierError>>),
+    Enqueue(Vec<(Key, Entry)>, Reply<()>),
     Get(Vec<Key>, Reply<Vec<Option<Entry>>>),
     Peek(Key, Reply<Option<EntryMeta>>),
     Touch(Key, Option<u64>, Reply<bool>),
@@ -50,7 +49,7 @@ pub struct WriteBehindArgs {
 
 struct Waiting {
     entries: Vec<(Key, Entry)>,
-    reply: Reply<Result<(), TierError>>,
+    reply: Reply<()>,
     deadline_ms: u64,
 }
 
@@ -69,16 +68,14 @@ pub struct WriteBehindState {
     /// Deletes and clears that touched the batch in flight, answered once it has landed, so
     /// that the caller's delete in L2 comes after the flush's write, not before it.
     after_flush: Vec<(u64, Reply<u64>)>,
-    /// After a failed flush, none before this (Unix ms); doubles up to `MAX_RETRY`.
+    /// After a failed flush, none before this (Unix ms).
     retry_at_ms: u64,
-    retry_delay: Duration,
+    /// How long after a failed flush: 100 ms doubling to 5 s.
+    retry: Backoff,
     drains: Vec<Reply<()>>,
     stats: WriteBehindStats,
     flush_latency: Latency,
 }
-
-const MIN_RETRY: Duration = Duration::from_millis(100);
-const MAX_RETRY: Duration = Duration::from_secs(5);
 
 impl Actor for WriteBehind {
     type Msg = ToWriteBehind;
@@ -103,7 +100,7 @@ impl Actor for WriteBehind {
             cleared: false,
             after_flush: Vec::new(),
             retry_at_ms: 0,
-            retry_delay: MIN_RETRY,
+            retry: Backoff::new(Duration::from_millis(100), Duration::from_secs(5)),
             drains: Vec::new(),
             stats: WriteBehindStats::default(),
             flush_latency: Latency::default(),
@@ -137,17 +134,17 @@ impl Actor for WriteBehind {
             }
             ToWriteBehind::Get(keys, reply) => {
                 let found = keys.iter().map(|k| state.queue.get(k).cloned()).collect();
-                let _ = reply.send(found);
+                let _ = reply.send(Ok(found));
             }
             ToWriteBehind::Peek(key, reply) => {
-                let _ = reply.send(state.queue.get(&key).map(|e| e.meta));
+                let _ = reply.send(Ok(state.queue.get(&key).map(|e| e.meta)));
             }
             ToWriteBehind::Touch(key, expires_ms, reply) => {
                 let touched = state
                     .queue
                     .get_mut(&key)
                     .map(|e| e.meta.expires_ms = expires_ms);
-                let _ = reply.send(touched.is_some());
+                let _ = reply.send(Ok(touched.is_some()));
             }
             ToWriteBehind::Forget(keys, reply) => {
                 let n = keys.iter().filter(|k| state.queue.remove(k)).count() as u64;
@@ -156,7 +153,7 @@ impl Actor for WriteBehind {
                     .filter(|k| state.in_flight.contains(k))
                     .collect();
                 if in_flight.is_empty() {
-                    let _ = reply.send(n);
+                    let _ = reply.send(Ok(n));
                 } else {
                     state.forgotten.extend(in_flight);
                     state.after_flush.push((n, reply));
@@ -169,7 +166,7 @@ impl Actor for WriteBehind {
                     .filter(|k| glob.matches(k.as_str()))
                     .cloned()
                     .collect();
-                let _ = reply.send(keys);
+                let _ = reply.send(Ok(keys));
             }
             ToWriteBehind::Clear(reply) => {
                 let n = state.queue.clear();
@@ -177,7 +174,7 @@ impl Actor for WriteBehind {
                     state.cleared = true;
                     state.after_flush.push((n, reply));
                 } else {
-                    let _ = reply.send(n);
+                    let _ = reply.send(Ok(n));
                 }
             }
             ToWriteBehind::Stats(reply) => {
@@ -185,7 +182,7 @@ impl Actor for WriteBehind {
                 stats.depth = state.queue.len() as u64;
                 stats.capacity = state.queue.capacity() as u64;
                 stats.flush_latency = state.flush_latency.summary();
-                let _ = reply.send(stats);
+                let _ = reply.send(Ok(stats));
             }
             ToWriteBehind::Drain(reply) => {
                 state.drains.push(reply);
@@ -205,11 +202,12 @@ impl Actor for WriteBehind {
                     Ok(()) => {
                         state.stats.flushes += 1;
                         state.stats.flushed += batch.len() as u64;
-                        state.retry_delay = MIN_RETRY;
+                        state.retry.reset();
                     }
                     Err(e) => {
                         state.stats.failed_flushes += 1;
-                        tracing::warn!(error = %e, writes = batch.len(), retry_in = ?state.retry_delay,
+                        let retry_in = state.retry.fail();
+                        tracing::warn!(error = %e, writes = batch.len(), ?retry_in,
                             "write-behind flush failed; the writes stay queued");
                         let forgotten = std::mem::take(&mut state.forgotten);
                         let cleared = state.cleared;
@@ -219,14 +217,13 @@ impl Actor for WriteBehind {
                                 .filter(|(k, _, _)| !cleared && !forgotten.contains(k))
                                 .collect(),
                         );
-                        state.retry_at_ms = now + state.retry_delay.as_millis() as u64;
-                        state.retry_delay = (state.retry_delay * 2).min(MAX_RETRY);
+                        state.retry_at_ms = now + retry_in.as_millis() as u64;
                     }
                 }
                 state.forgotten.clear();
                 state.cleared = false;
                 for (n, reply) in state.after_flush.drain(..) {
-                    let _ = reply.send(n);
+                    let _ = reply.send(Ok(n));
                 }
                 state.admit_waiting(now);
             }
@@ -239,7 +236,7 @@ impl Actor for WriteBehind {
         state.flush_if_due(&myself, now);
         if !state.flushing && state.queue.is_empty() {
             for drain in state.drains.drain(..) {
-                let _ = drain.send(());
+                let _ = drain.send(Ok(()));
             }
         }
         Ok(())

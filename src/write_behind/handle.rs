@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use crate::tier::Reply;
 use futures::FutureExt;
-use ractor::RpcReplyPort;
 
 use super::actor::ToWriteBehind;
 use crate::glob::Glob;
@@ -37,7 +37,7 @@ impl WriteBehindHandle {
 
     fn ask<T: Send + 'static>(
         &self,
-        build: impl FnOnce(RpcReplyPort<T>) -> ToWriteBehind + Send + 'static,
+        build: impl FnOnce(Reply<T>) -> ToWriteBehind + Send + 'static,
         timeout: Duration,
     ) -> TierFuture<T> {
         self.slot.ask(build, timeout, TierName::Queue)
@@ -64,10 +64,9 @@ impl Tier for WriteBehindHandle {
     }
 
     fn put_many(&self, entries: Vec<(Key, Entry)>) -> TierFuture<()> {
-        self.slot.try_ask(
+        self.ask(
             |reply| ToWriteBehind::Enqueue(entries, reply),
             self.full_wait + self.timeout,
-            TierName::Queue,
         )
     }
 

@@ -147,13 +147,13 @@ async fn a_delete_that_meets_a_flush_in_flight_is_answered_after_it_lands() {
         .call(|r| ToWriteBehind::Forget(vec![key("note:b")], r), None)
         .await
         .unwrap();
-    assert_eq!(other.unwrap(), 0);
+    assert_eq!(other.unwrap(), Ok(0));
 
     durable.gate.add_permits(1);
     let answer = tokio::time::timeout(Duration::from_secs(5), forget)
         .await
         .expect("answered once the flush landed");
-    assert_eq!(answer.unwrap().unwrap().unwrap(), 0);
+    assert_eq!(answer.unwrap().unwrap().unwrap(), Ok(0));
 }
 
 #[tokio::test]
@@ -174,7 +174,7 @@ async fn a_failed_flush_does_not_put_back_what_was_deleted_or_cleared_meanwhile(
     *durable.failing.lock().unwrap() = false;
     // Let every flush land from now on (the first one fails, as it was told to).
     durable.gate.add_permits(100);
-    forget.await.unwrap().unwrap().unwrap();
+    forget.await.unwrap().unwrap().unwrap().unwrap();
 
     // Whatever is flushed from now on never holds the deleted key.
     let mut later = Vec::new();
@@ -206,7 +206,7 @@ async fn a_failed_flush_does_not_put_back_what_was_deleted_or_cleared_meanwhile(
     assert!(!clear.is_finished(), "answered before the flush landed");
     *durable.failing.lock().unwrap() = false;
     durable.gate.add_permits(100);
-    clear.await.unwrap().unwrap().unwrap();
+    clear.await.unwrap().unwrap().unwrap().unwrap();
     let again = tokio::time::timeout(Duration::from_millis(300), flushes.recv()).await;
     assert!(
         again.is_err(),

@@ -1,15 +1,17 @@
-//! The L2 actor on a real embedded database in a temporary directory: supervision and
-//! reopening, stale copies, maintenance and migrations.
+//! The tree with L2 on a real embedded database in a temporary directory: supervision and
+//! reopening, stale copies, maintenance and migrations, through the router as the daemon uses
+//! them.
 
 use std::time::Duration;
 
 use bytes::Bytes;
 
+use super::Actors;
 use crate::config::{Config, Overrides, load};
+use crate::database::MigrateAction;
 use crate::key::Key;
-use crate::protocol::{MigrateAction, Response, StaleReason, TierName};
+use crate::protocol::{Response, StaleReason, TierName};
 use crate::router::Command;
-use crate::supervisor::Actors;
 use crate::tier::{Entry, Tier, unix_ms};
 
 fn config(dir: &std::path::Path) -> Config {
