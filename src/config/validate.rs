@@ -80,10 +80,8 @@ impl Config {
                 self.l2.pool_size
             ));
         }
-        if self.l2.backend == L2Backend::Postgres {
-            if self.l2.url.is_empty() {
-                return Err("l2.backend = \"postgres\" needs l2.url".into());
-            }
+        if self.l2.backend == L2Backend::Postgres && self.l2.url.is_empty() {
+            return Err("l2.backend = \"postgres\" needs l2.url".into());
         }
         let b = &self.breaker;
         if !(b.failure_rate > 0.0 && b.failure_rate <= 1.0) {
