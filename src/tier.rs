@@ -31,11 +31,17 @@ pub enum TierError {
     #[error("value too large: {0}")]
     TooLarge(String),
     /// GitHub's quota is spent (or the background reserve reached): no call before then.
-    #[error("GitHub rate limit reached; retrying in {}", whole_seconds(*retry_in))]
-    RateLimited { retry_in: Duration },
+    #[error("{} rate limit reached; retrying in {}", origin.upstream(), whole_seconds(*retry_in))]
+    RateLimited {
+        origin: TierName,
+        retry_in: Duration,
+    },
     /// The circuit breaker is open after repeated upstream failures.
-    #[error("GitHub unavailable, retrying in {}", whole_seconds(*retry_in))]
-    BreakerOpen { retry_in: Duration },
+    #[error("{} unavailable, retrying in {}", origin.upstream(), whole_seconds(*retry_in))]
+    BreakerOpen {
+        origin: TierName,
+        retry_in: Duration,
+    },
     /// GitHub answered, but with something unusable (bad JSON, a truncated index, ...).
     #[error("GitHub's answer was unusable: {0}")]
     BadUpstream(String),

@@ -54,17 +54,25 @@ pub fn table(stats: &Stats) -> String {
         r.coalesced,
         stale.join(", ")
     );
-    let b = &r.breaker;
-    let breaker = match b.state {
-        BreakerState::Closed => "closed".to_owned(),
-        BreakerState::HalfOpen => "half-open".to_owned(),
-        BreakerState::Open { retry_in } => format!("open, retrying in {} s", retry_in.as_secs()),
-    };
-    let _ = writeln!(
-        out,
-        "breaker:      {breaker}; {} failures of {} answers in the window; {} transitions, opened {}x, {} fetches refused",
-        b.window_failures, b.window_calls, b.transitions, b.opened, b.rejected
-    );
+    for (origin, b) in &r.breakers {
+        let breaker = match b.state {
+            BreakerState::Closed => "closed".to_owned(),
+            BreakerState::HalfOpen => "half-open".to_owned(),
+            BreakerState::Open { retry_in } => {
+                format!("open, retrying in {} s", retry_in.as_secs())
+            }
+        };
+        let _ = writeln!(
+            out,
+            "breaker:      {} {breaker}; {} failures of {} answers in the window; {} transitions, opened {}x, {} fetches refused",
+            origin.label(),
+            b.window_failures,
+            b.window_calls,
+            b.transitions,
+            b.opened,
+            b.rejected
+        );
+    }
     if let Some(q) = &stats.write_behind {
         let _ = writeln!(
             out,

@@ -135,7 +135,10 @@ impl Actor for GithubTier {
                         .iter()
                         .map(|(k, _)| match k.as_str() {
                             RATE_LIMIT_KEY => Lookup::Hit(quota.clone()),
-                            _ => Lookup::Failed(TierError::RateLimited { retry_in }),
+                            _ => Lookup::Failed(TierError::RateLimited {
+                                origin: TierName::Github,
+                                retry_in,
+                            }),
                         })
                         .collect();
                     let _ = reply.send(Ok(answers));
@@ -172,6 +175,7 @@ impl Actor for GithubTier {
                 if let Err(refusal) = state.quota.check(Priority::Interactive, now) {
                     // A stale tree beats none while GitHub cannot be asked.
                     let refused = TierError::RateLimited {
+                        origin: TierName::Github,
                         retry_in: refusal.retry_in(),
                     };
                     let answer = match state.trees.get(framework.id) {
@@ -299,6 +303,7 @@ pub(super) fn report(
     });
     match outcome {
         Ok(Fetched::RateLimited) => Err(TierError::RateLimited {
+            origin: TierName::Github,
             retry_in: headers.wait_hint(unix_ms()),
         }),
         Ok(fetched) => Ok(fetched),

@@ -170,8 +170,8 @@ pub enum Response {
     Error(WireError),
 }
 
-/// How durable an acknowledged write is (DESIGN.md, "Acknowledged").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// How durable an acknowledged write is (DESIGN.md, "Acknowledged"), weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Ack {
     /// Held in memory only: no persistent tier is available. Lost on restart.
     Memory,
@@ -194,6 +194,8 @@ pub enum TierName {
     Github,
     /// The write-behind queue between L1 and L2.
     Queue,
+    /// The shadcn registry over HTTP (the second origin).
+    Registry,
 }
 
 impl TierName {
@@ -203,6 +205,16 @@ impl TierName {
             TierName::Database => "L2 database",
             TierName::Github => "L3 github",
             TierName::Queue => "write-behind queue",
+            TierName::Registry => "L3 registry",
+        }
+    }
+
+    /// How messages name an origin's upstream service.
+    pub fn upstream(self) -> &'static str {
+        match self {
+            TierName::Github => "GitHub",
+            TierName::Registry => "the shadcn registry",
+            other => other.label(),
         }
     }
 }
@@ -301,7 +313,8 @@ pub struct RouterStats {
     pub coalesced: u64,
     /// Read latency by tier, as the router timed each tier's answers.
     pub latency: Vec<(TierName, Percentiles)>,
-    pub breaker: BreakerStats,
+    /// Each origin's circuit breaker.
+    pub breakers: Vec<(TierName, BreakerStats)>,
 }
 
 /// A latency histogram summarised.

@@ -1,74 +1,23 @@
 //! The Router actor: takes every command and starts it on its way through the tiers in a task
 //! of its own; owns what must be decided in one place: which fetches are in flight (so one
-//! key is fetched once however many clients miss it), the breaker, the rate-limit window and
-//! the counters. Its handlers never await a tier.
+//! key is fetched once however many clients miss it), each origin's breaker and rate-limit
+//! window ([`Fetches`]), and the counters. Its handlers never await a tier.
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
-use tokio::sync::oneshot;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 
-use super::breaker::{Admission, Breaker};
 use super::command::Command;
-use super::walk::{self, Outcome, Policy, Tiers, Walk};
-use crate::config::{BreakerConfig, Strategy};
-use crate::key::Key;
+use super::fetch::Fetches;
+use super::handle::FastPath;
+use super::message::ToRouter;
+use super::walk::{Outcome, Policy, Tiers, Walk};
+use crate::config::BreakerConfig;
 use crate::latency::Latency;
 use crate::protocol::{Response, RouterStats, StaleReason, Stats, TierName, TierStats};
-use crate::tier::{Entry, Lookup, TierError, Urgency, unix_ms};
+use crate::tier::Urgency;
 use crate::write_behind::WriteBehindHandle;
-
-use super::handle::FastPath;
-
-pub enum ToRouter {
-    /// `l1_checked`: the handle's fast path already found nothing fresh in L1.
-    Execute {
-        command: Command,
-        l1_checked: bool,
-        reply: RpcReplyPort<Response>,
-    },
-    /// From a walk: keys to get from the origin. `admission` is answered at once with
-    /// whether the origin will be asked; each want's answer comes when its fetch ends.
-    Fetch {
-        wanted: Vec<Want>,
-        urgency: Urgency,
-        admission: oneshot::Sender<Result<(), TierError>>,
-    },
-    /// From a fetch task: the origin's answers (already in L2 for write-through kinds).
-    Fetched(Fetched),
-    /// From a fetch task: its hits are in the local tiers now.
-    Stored(Vec<Key>),
-    /// From the task that ran a command, once it has answered.
-    Finished(Outcome),
-    Reconfigure(Policy, BreakerConfig),
-    #[cfg(test)]
-    Panic,
-}
-
-/// One key a walk wants from the origin.
-pub struct Want {
-    pub key: Key,
-    /// The expired copy the local tiers hold, so an unchanged value costs no download.
-    pub stale: Option<Entry>,
-    /// `None` for a background refresh: nobody waits for it.
-    pub answer: Option<oneshot::Sender<Lookup>>,
-}
-
-pub struct Fetched {
-    answers: Vec<(Key, Lookup)>,
-    took: Duration,
-    probe: bool,
-    urgency: Urgency,
-}
-
-/// A key's fetch: clients waiting for it, then its answer until it is stored, so a read that
-/// misses the local tiers in between joins it instead of fetching again.
-enum Flight {
-    Fetching(Vec<oneshot::Sender<Lookup>>),
-    Storing(Lookup),
-}
 
 pub struct Router;
 
@@ -84,15 +33,7 @@ pub struct RouterArgs {
 pub struct RouterState {
     walk: Walk,
     queue: Option<WriteBehindHandle>,
-    flights: HashMap<Key, Flight>,
-    breaker: Breaker,
-    /// How long a key whose refresh failed waits before the next (`breaker.cooldown`).
-    cooldown: Duration,
-    /// No fetch before this (Unix ms): the origin said its quota is spent.
-    rate_limited_until_ms: u64,
-    /// Keys whose refresh failed, and until when (Unix ms) none is tried again: a stale copy
-    /// read in a loop must not turn into a loop of upstream calls.
-    refresh_failed: HashMap<Key, u64>,
+    fetches: Fetches,
     counters: RouterStats,
     stale: HashMap<StaleReason, u64>,
     latency: HashMap<TierName, Latency>,
@@ -110,17 +51,13 @@ impl Actor for Router {
         args: RouterArgs,
     ) -> Result<RouterState, ActorProcessingErr> {
         Ok(RouterState {
+            fetches: Fetches::new(&args.tiers.origins, &args.breaker),
             walk: Walk {
                 tiers: args.tiers,
                 policy: Arc::new(args.policy),
                 router: myself,
             },
             queue: args.queue,
-            flights: HashMap::new(),
-            cooldown: args.breaker.cooldown,
-            breaker: Breaker::new(args.breaker),
-            rate_limited_until_ms: 0,
-            refresh_failed: HashMap::new(),
             counters: RouterStats::default(),
             stale: HashMap::new(),
             latency: HashMap::new(),
@@ -168,20 +105,27 @@ impl Actor for Router {
                 wanted,
                 urgency,
                 admission,
-            } => state.fetch(wanted, urgency, admission),
-            ToRouter::Fetched(fetched) => state.fetched(fetched),
-            ToRouter::Stored(keys) => {
-                for key in keys {
-                    if let Some(Flight::Storing(_)) = state.flights.get(&key) {
-                        state.flights.remove(&key);
-                    }
-                }
+            } => {
+                let (walk, counters) = (&state.walk, &mut state.counters);
+                state
+                    .fetches
+                    .fetch(walk, wanted, urgency, counters, admission);
             }
+            ToRouter::Fetched(fetched) => {
+                let n = fetched.answers.len() as u64;
+                match fetched.urgency {
+                    Urgency::Waiting => state.counters.fetched += n,
+                    Urgency::Background => state.counters.refreshed += n,
+                }
+                let took = fetched.took;
+                let origin = state.fetches.fetched(fetched);
+                state.latency.entry(origin).or_default().record(took);
+            }
+            ToRouter::Stored(keys) => state.fetches.stored(keys),
             ToRouter::Finished(outcome) => state.record(outcome),
             ToRouter::Reconfigure(policy, breaker) => {
                 state.walk.policy = Arc::new(policy);
-                state.cooldown = breaker.cooldown;
-                state.breaker.reconfigure(breaker);
+                state.fetches.reconfigure(breaker);
             }
             #[cfg(test)]
             ToRouter::Panic => panic!("injected panic in Router"),
@@ -191,150 +135,6 @@ impl Actor for Router {
 }
 
 impl RouterState {
-    /// Joins wants to fetches in flight; starts one fetch for the rest, if the rate limit
-    /// and the breaker allow it.
-    fn fetch(
-        &mut self,
-        wanted: Vec<Want>,
-        urgency: Urgency,
-        admission: oneshot::Sender<Result<(), TierError>>,
-    ) {
-        let mut new = Vec::new();
-        for want in wanted {
-            match self.flights.get_mut(&want.key) {
-                Some(Flight::Fetching(waiters)) => {
-                    self.counters.coalesced += 1;
-                    waiters.extend(want.answer);
-                }
-                Some(Flight::Storing(answer)) => {
-                    self.counters.coalesced += 1;
-                    if let Some(tx) = want.answer {
-                        let _ = tx.send(answer.clone());
-                    }
-                }
-                None => new.push(want),
-            }
-        }
-        let now = unix_ms();
-        // A refresh that failed lately is not tried again before the cool-down, unless the
-        // rate limit or the open breaker is the better reason to give.
-        let held_back = now < self.rate_limited_until_ms || self.breaker.cooling_down(now);
-        if urgency == Urgency::Background && !held_back {
-            self.refresh_failed.retain(|_, until| *until > now);
-            let before = new.len();
-            new.retain(|want| !self.refresh_failed.contains_key(&want.key));
-            if new.is_empty() && before > 0 {
-                let _ = admission.send(Err(TierError::Unavailable {
-                    tier: "L3 github",
-                    reason: "its last refresh failed; not retried before the cool-down".into(),
-                }));
-                return;
-            }
-        }
-        if new.is_empty() {
-            let _ = admission.send(Ok(()));
-            return;
-        }
-        let decision = if now < self.rate_limited_until_ms {
-            Err(TierError::RateLimited {
-                retry_in: Duration::from_millis(self.rate_limited_until_ms - now),
-            })
-        } else {
-            match self.breaker.admit(now) {
-                Admission::Go => Ok(false),
-                Admission::Probe => Ok(true),
-                Admission::Refused { retry_in } => Err(TierError::BreakerOpen { retry_in }),
-            }
-        };
-        let _ = admission.send(decision.clone().map(|_| ()));
-        let probe = match decision {
-            Ok(probe) => probe,
-            Err(e) => {
-                for want in new {
-                    if let Some(tx) = want.answer {
-                        let _ = tx.send(Lookup::Failed(e.clone()));
-                    }
-                }
-                return;
-            }
-        };
-        let Some(origin) = self.walk.tiers.origin.clone() else {
-            return;
-        };
-        let mut keys = Vec::with_capacity(new.len());
-        for want in new {
-            keys.push((want.key.clone(), want.stale));
-            self.flights.insert(
-                want.key,
-                Flight::Fetching(want.answer.into_iter().collect()),
-            );
-        }
-        let walk = self.walk.clone();
-        tokio::spawn(async move {
-            let started = Instant::now();
-            let n = keys.len();
-            let names: Vec<Key> = keys.iter().map(|(k, _)| k.clone()).collect();
-            let answers = match origin.fetch(keys, urgency).await {
-                Ok(answers) if answers.len() == n => answers,
-                Ok(_) => vec![Lookup::Failed(TierError::BadUpstream("answers lost".into())); n],
-                Err(e) => vec![Lookup::Failed(e); n],
-            };
-            let took = started.elapsed();
-            let answers: Vec<(Key, Lookup)> = names.into_iter().zip(answers).collect();
-            // Write-through kinds are in L2 before anyone is answered; the rest after.
-            let (now_, later): (Vec<_>, Vec<_>) = hits(&walk, &answers)
-                .into_iter()
-                .partition(|(_, _, strategy)| *strategy == Strategy::WriteThrough);
-            walk::store(&walk.tiers.local, &now_).await;
-            let _ = walk.router.send_message(ToRouter::Fetched(Fetched {
-                answers: answers.clone(),
-                took,
-                probe,
-                urgency,
-            }));
-            walk::store(&walk.tiers.local, &later).await;
-            let keys = answers.into_iter().map(|(k, _)| k).collect();
-            let _ = walk.router.send_message(ToRouter::Stored(keys));
-        });
-    }
-
-    fn fetched(&mut self, fetched: Fetched) {
-        let now = unix_ms();
-        self.latency
-            .entry(TierName::Github)
-            .or_default()
-            .record(fetched.took);
-        let n = fetched.answers.len() as u64;
-        match fetched.urgency {
-            Urgency::Waiting => self.counters.fetched += n,
-            Urgency::Background => self.counters.refreshed += n,
-        }
-        for (key, answer) in fetched.answers {
-            let failed = match &answer {
-                Lookup::Failed(TierError::RateLimited { retry_in }) => {
-                    let until = now + retry_in.as_millis() as u64;
-                    self.rate_limited_until_ms = self.rate_limited_until_ms.max(until);
-                    false
-                }
-                Lookup::Failed(e) => e.is_failure(),
-                _ => false,
-            };
-            self.breaker.record(now, failed, fetched.probe);
-            if fetched.urgency == Urgency::Background && matches!(answer, Lookup::Failed(_)) {
-                let until = now + self.cooldown.as_millis() as u64;
-                self.refresh_failed.insert(key.clone(), until);
-            }
-            if let Some(Flight::Fetching(waiters)) = self.flights.remove(&key) {
-                for waiter in waiters {
-                    let _ = waiter.send(answer.clone());
-                }
-            }
-            if matches!(answer, Lookup::Hit(_)) {
-                self.flights.insert(key, Flight::Storing(answer));
-            }
-        }
-    }
-
     fn record(&mut self, outcome: Outcome) {
         let counters = &mut self.counters;
         counters.errors += u64::from(outcome.error);
@@ -379,6 +179,7 @@ impl RouterState {
             TierName::Queue,
             TierName::Database,
             TierName::Github,
+            TierName::Registry,
         ]
         .iter()
         .filter_map(|tier| {
@@ -392,20 +193,9 @@ impl RouterState {
             merged.map(|l| (*tier, l.summary()))
         })
         .collect();
-        stats.breaker = self.breaker.stats(unix_ms());
+        stats.breakers = self.fetches.breakers();
         stats
     }
-}
-
-/// The hits among a fetch's answers, with their kinds' strategies.
-fn hits(walk: &Walk, answers: &[(Key, Lookup)]) -> Vec<(Key, Entry, Strategy)> {
-    answers
-        .iter()
-        .filter_map(|(key, answer)| match answer {
-            Lookup::Hit(entry) => Some((key.clone(), entry.clone(), walk.policy.strategy(key))),
-            _ => None,
-        })
-        .collect()
 }
 
 async fn collect_stats(
@@ -420,7 +210,7 @@ async fn collect_stats(
             Err(e) => TierStats::empty(tier.name(), format!("down: {e}")),
         });
     }
-    if let Some(origin) = &tiers.origin {
+    for origin in &tiers.origins {
         all.push(match origin.stats().await {
             Ok(stats) => stats,
             Err(e) => TierStats::empty(origin.name(), format!("down: {e}")),

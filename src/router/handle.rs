@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
-use super::actor::ToRouter;
 use super::command::Command;
+use super::message::ToRouter;
 use crate::latency::Latency;
 use crate::memory::MemoryHandle;
 use crate::protocol::{ErrorCode, Found, Response, TierName, WireError};

@@ -3,12 +3,19 @@
 mod actor;
 mod breaker;
 mod command;
+mod fetch;
 mod handle;
+mod message;
+#[cfg(test)]
+mod origin_tests;
+mod read;
 #[cfg(test)]
 mod tests;
 mod walk;
+mod write;
 
-pub(crate) use actor::{Router, RouterArgs, ToRouter};
+pub(crate) use actor::{Router, RouterArgs};
 pub use command::Command;
 pub use handle::{FastPath, RouterHandle};
+pub(crate) use message::ToRouter;
 pub use walk::{Policy, Tiers};

@@ -15,12 +15,12 @@ use crate::key::Key;
 use crate::memory::{MemoryArgs, MemoryHandle, MemoryTier, Store};
 use crate::protocol::{Response, TierName, TierStats};
 use crate::slot::Slot;
-use crate::tier::{Entry, EntryMeta, Lookup, Tier, TierError, TierFuture, unix_ms};
+use crate::tier::{Entry, EntryMeta, Lookup, Origin, Tier, TierError, TierFuture, unix_ms};
 
 /// A lower tier for tests: a map behind a mutex that can be told to fail.
 #[derive(Default)]
-struct FakeTier {
-    entries: Mutex<Vec<(Key, Entry)>>,
+pub(super) struct FakeTier {
+    pub(super) entries: Mutex<Vec<(Key, Entry)>>,
     failing: Mutex<bool>,
 }
 
@@ -88,6 +88,14 @@ impl Tier for FakeTier {
 }
 
 async fn start(lower: Option<Arc<FakeTier>>) -> RouterHandle {
+    start_with(lower.map(|t| t as Arc<dyn Tier>), Vec::new()).await
+}
+
+/// A router over L1, `lower` below it, and `origins`, as the supervisor builds one.
+pub(super) async fn start_with(
+    lower: Option<Arc<dyn Tier>>,
+    origins: Vec<Arc<dyn Origin>>,
+) -> RouterHandle {
     let timeout = Duration::from_secs(5);
     let (publish_l1, l1_slot) = Slot::new("memory tier");
     let store = Store::default();
@@ -111,7 +119,8 @@ async fn start(lower: Option<Arc<FakeTier>>) -> RouterHandle {
     let args = RouterArgs {
         tiers: Arc::new(Tiers {
             local,
-            origin: None,
+            origins,
+            upstream: |_| false,
         }),
         policy: Policy::default(),
         breaker: BreakerConfig::default(),

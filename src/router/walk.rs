@@ -1,29 +1,39 @@
 //! How one command moves through the tiers: L1, the write-behind queue and L2 first (the
-//! local tiers), then the origin for what they did not have fresh. Runs in a task the router
-//! spawns, never in the router's handler, so a slow tier holds up only the request that needs
-//! it. Fetches from the origin go through the router (one per key at a time, behind the
-//! breaker); this task only waits for their answers.
+//! local tiers), then the origin that serves the key for what they did not have fresh. Runs in
+//! a task the router spawns, never in the router's handler, so a slow tier holds up only the
+//! request that needs it. The read path is in `read.rs`, the write path in `write.rs`; this
+//! file holds what a walk carries and the commands that visit every tier alike.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Bytes;
 use ractor::ActorRef;
-use tokio::sync::oneshot;
 
-use super::actor::{ToRouter, Want};
 use super::command::Command;
+use super::message::ToRouter;
+use super::read::Answer;
 use crate::config::{Strategy, StrategyConfig, TtlConfig};
 use crate::key::Key;
-use crate::protocol::{Ack, ErrorCode, Found, Response, StaleReason, TierName, WireError};
-use crate::tier::{Entry, EntryMeta, Lookup, Origin, Tier, TierError, Urgency, unix_ms};
+use crate::protocol::{ErrorCode, Response, StaleReason, TierName, WireError};
+use crate::tier::{Entry, EntryMeta, Origin, Tier, TierError, unix_ms};
 
 /// The tiers the router walks.
 pub struct Tiers {
     /// Read order: L1, the write-behind queue (when some kind is write-behind), L2.
     pub local: Vec<Arc<dyn Tier>>,
-    /// L3, when GitHub is enabled.
-    pub origin: Option<Arc<dyn Origin>>,
+    /// The sources of truth, each asked for the keys it serves (the first that serves a key
+    /// is its origin). Each has its own breaker and rate limit in the router.
+    pub origins: Vec<Arc<dyn Origin>>,
+    /// Whether a key is a copy of upstream content, even with no origin enabled to serve it:
+    /// its expired copy is then answered (marked no-upstream) rather than missed.
+    pub upstream: fn(&Key) -> bool,
+}
+
+impl Tiers {
+    /// The origin that serves `key`, with its place in [`Tiers::origins`].
+    pub fn origin_for(&self, key: &Key) -> Option<(usize, &Arc<dyn Origin>)> {
+        self.origins.iter().enumerate().find(|(_, o)| o.serves(key))
+    }
 }
 
 /// TTLs and strategies, replaced whole on SIGHUP.
@@ -38,10 +48,9 @@ impl Policy {
         self.strategy.for_kind(key.kind())
     }
 
-    /// Whether a read of this key may go to the origin.
-    fn fetches(&self, tiers: &Tiers, key: &Key) -> bool {
-        tiers.origin.as_ref().is_some_and(|o| o.serves(key))
-            && self.strategy(key) != Strategy::CacheAside
+    /// Whether a read of this key may go to its origin (cache-aside kinds never do).
+    pub(super) fn fetches(&self, key: &Key) -> bool {
+        self.strategy(key) != Strategy::CacheAside
     }
 }
 
@@ -198,352 +207,6 @@ impl Walk {
         };
         outcome.error = matches!(response, Response::Error(_));
         (response, outcome)
-    }
-
-    /// The read path for every key: the local tiers in order, promoting fresh hits into the
-    /// tiers above; then, for what is still missing, the origin. An expired copy of an
-    /// upstream value is answered at once while one background refresh runs
-    /// (stale-while-revalidate), or, with that off, only if the origin fails (stale-if-error).
-    /// An expired plain entry is a miss: it has nothing to be refreshed from.
-    async fn read(&self, keys: Vec<Key>, skip: usize, outcome: &mut Outcome) -> Vec<Answer> {
-        let now = unix_ms();
-        let mut answers: Vec<Answer> = (0..keys.len()).map(|_| Answer::Miss).collect();
-        let mut stale: Vec<Option<(TierName, Entry)>> = vec![None; keys.len()];
-        let mut missing: Vec<usize> = (0..keys.len()).collect();
-        let mut last_error = None;
-        // Tiers skipped were asked already, and answered (a miss).
-        let mut any_tier_answered = skip > 0;
-        // The origin's live state is asked of it directly, every time.
-        if let Some(origin) = &self.tiers.origin {
-            let live: Vec<usize> = missing
-                .iter()
-                .copied()
-                .filter(|&i| origin.live(&keys[i]))
-                .collect();
-            if !live.is_empty() {
-                missing.retain(|i| !live.contains(i));
-                let wanted = live.iter().map(|&i| (keys[i].clone(), None)).collect();
-                match origin.fetch(wanted, Urgency::Waiting).await {
-                    Ok(found) => {
-                        for (&i, lookup) in live.iter().zip(found) {
-                            answers[i] = from_origin(origin.name(), lookup, None, now, outcome);
-                        }
-                    }
-                    Err(e) => {
-                        for &i in &live {
-                            answers[i] = Answer::Failed(e.clone());
-                        }
-                    }
-                }
-            }
-        }
-        for (depth, tier) in self.tiers.local.iter().enumerate().skip(skip) {
-            if missing.is_empty() {
-                break;
-            }
-            let wanted: Vec<Key> = missing.iter().map(|&i| keys[i].clone()).collect();
-            let started = Instant::now();
-            let found = tier.get_many(wanted).await;
-            outcome.latency.push((tier.name(), started.elapsed()));
-            let found = match found {
-                Ok(found) => found,
-                Err(e) => {
-                    tracing::debug!(tier = tier.name().label(), error = %e, "tier skipped for a read");
-                    last_error = Some(e);
-                    continue;
-                }
-            };
-            any_tier_answered = true;
-            let mut promote = Vec::new();
-            let mut still_missing = Vec::new();
-            for (&i, entry) in missing.iter().zip(found) {
-                match entry {
-                    Lookup::Hit(entry) if entry.meta.is_expired(now) => {
-                        if stale[i].is_none() {
-                            stale[i] = Some((tier.name(), entry));
-                        }
-                        still_missing.push(i);
-                    }
-                    Lookup::Hit(entry) => {
-                        outcome.answered_by.push(tier.name());
-                        answers[i] = Answer::Found(Found {
-                            value: entry.value.clone(),
-                            info: entry.meta.info(tier.name(), now, None),
-                        });
-                        promote.push((keys[i].clone(), entry));
-                    }
-                    Lookup::Miss | Lookup::Absent(_) | Lookup::Failed(_) => still_missing.push(i),
-                }
-            }
-            if !promote.is_empty() && depth > 0 {
-                outcome.promote.push((depth, promote));
-            }
-            missing = still_missing;
-        }
-
-        // What the local tiers could not answer fresh: refresh in the background, fetch and
-        // wait, serve the expired copy, or call it a miss.
-        let swr = self.policy.strategy.stale_while_revalidate;
-        let mut refresh: Vec<Want> = Vec::new();
-        let mut refreshed: Vec<usize> = Vec::new();
-        let mut fetch: Vec<(usize, oneshot::Receiver<Lookup>)> = Vec::new();
-        let mut waiting: Vec<Want> = Vec::new();
-        for i in missing {
-            let key = &keys[i];
-            if !self.policy.fetches(&self.tiers, key) {
-                match stale[i].take() {
-                    Some((tier, entry)) if crate::github::serves(key) => {
-                        answers[i] = stale_answer(tier, entry, StaleReason::NoUpstream, outcome);
-                    }
-                    _ => outcome.misses += 1,
-                }
-                continue;
-            }
-            match &stale[i] {
-                Some((_, entry)) if swr => {
-                    refresh.push(Want {
-                        key: key.clone(),
-                        stale: Some(entry.clone()),
-                        answer: None,
-                    });
-                    refreshed.push(i);
-                }
-                copy => {
-                    let (tx, rx) = oneshot::channel();
-                    waiting.push(Want {
-                        key: key.clone(),
-                        stale: copy.as_ref().map(|(_, e)| e.clone()),
-                        answer: Some(tx),
-                    });
-                    fetch.push((i, rx));
-                }
-            }
-        }
-        if !waiting.is_empty() {
-            // Whether the origin will be asked shows in each want's own answer.
-            drop(self.fetch(waiting, Urgency::Waiting));
-        }
-        if !refresh.is_empty() {
-            let reason = match self.fetch(refresh, Urgency::Background).await {
-                Ok(()) => StaleReason::Revalidating,
-                Err(e) => stale_reason(&e),
-            };
-            for i in refreshed {
-                let (tier, entry) = stale[i].take().expect("refreshed keys have a copy");
-                answers[i] = stale_answer(tier, entry, reason, outcome);
-            }
-        }
-        for (i, answer) in fetch {
-            let lookup = answer.await.unwrap_or_else(|_| {
-                Lookup::Failed(TierError::Unavailable {
-                    tier: "router",
-                    reason: "restarted while the fetch was in flight".into(),
-                })
-            });
-            answers[i] = from_origin(TierName::Github, lookup, stale[i].take(), now, outcome);
-        }
-        if !any_tier_answered && let Some(e) = last_error {
-            for answer in &mut answers {
-                if matches!(answer, Answer::Miss) {
-                    *answer = Answer::Failed(e.clone());
-                }
-            }
-        }
-        answers
-    }
-
-    /// Hands keys to the router to fetch. Resolves with whether the origin will be asked
-    /// (the breaker and the rate limit decide), not with the answers: those arrive on each
-    /// want's own channel.
-    fn fetch(
-        &self,
-        wanted: Vec<Want>,
-        urgency: Urgency,
-    ) -> impl Future<Output = Result<(), TierError>> + use<> {
-        let (tx, rx) = oneshot::channel();
-        let sent = self.router.send_message(ToRouter::Fetch {
-            wanted,
-            urgency,
-            admission: tx,
-        });
-        async move {
-            if sent.is_err() {
-                return Err(TierError::Unavailable {
-                    tier: "router",
-                    reason: "not running".into(),
-                });
-            }
-            rx.await.unwrap_or_else(|_| {
-                Err(TierError::Unavailable {
-                    tier: "router",
-                    reason: "restarted".into(),
-                })
-            })
-        }
-    }
-
-    /// Writes by strategy: L1 always; L2 before the acknowledgement (`Stored`), or the
-    /// write-behind queue for write-behind kinds (`Queued`). `Memory` when only L1 took it;
-    /// an error only if no tier took it.
-    async fn put(&self, entries: Vec<(Key, Bytes, Option<u64>)>, now: u64) -> Response {
-        let entries: Vec<(Key, Entry, Strategy)> = entries
-            .into_iter()
-            .map(|(key, value, expires)| {
-                let strategy = self.policy.strategy(&key);
-                (key, Entry::new(value, now, expires), strategy)
-            })
-            .collect();
-        let (ack, error) = store(&self.tiers.local, &entries).await;
-        match (ack, error) {
-            (Some(ack), _) => Response::Stored(ack),
-            (None, Some(e)) => error_response(e),
-            (None, None) => Response::Stored(Ack::Memory),
-        }
-    }
-}
-
-/// Which local tier a write of this strategy goes to.
-pub fn takes(tier: TierName, strategy: Strategy) -> bool {
-    match tier {
-        TierName::Memory => true,
-        TierName::Queue => strategy == Strategy::WriteBehind,
-        TierName::Database => strategy != Strategy::WriteBehind,
-        TierName::Github => false,
-    }
-}
-
-/// Stores entries in the local tiers their strategies name, in read order. Returns the
-/// weakest acknowledgement any entry got (`None` if one got none) and the first refusal.
-pub async fn store(
-    local: &[Arc<dyn Tier>],
-    entries: &[(Key, Entry, Strategy)],
-) -> (Option<Ack>, Option<TierError>) {
-    let mut best: Vec<Option<Ack>> = vec![None; entries.len()];
-    let mut first_error = None;
-    for tier in local {
-        let name = tier.name();
-        let chosen: Vec<usize> = (0..entries.len())
-            .filter(|&i| takes(name, entries[i].2))
-            .collect();
-        if chosen.is_empty() {
-            continue;
-        }
-        let batch = chosen
-            .iter()
-            .map(|&i| (entries[i].0.clone(), entries[i].1.clone()))
-            .collect();
-        match tier.put_many(batch).await {
-            Ok(()) => {
-                let ack = match name {
-                    TierName::Database if tier.persistent() => Ack::Stored,
-                    TierName::Queue => Ack::Queued,
-                    _ => Ack::Memory,
-                };
-                for i in chosen {
-                    best[i] = Some(best[i].map_or(ack, |b| strongest(b, ack)));
-                }
-            }
-            Err(e) => {
-                tracing::warn!(tier = name.label(), error = %e, "tier refused a write");
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    let weakest = best
-        .into_iter()
-        .try_fold(None, |acc: Option<Ack>, ack| {
-            ack.map(|ack| Some(acc.map_or(ack, |a| weakest(a, ack))))
-        })
-        .flatten();
-    (weakest, first_error)
-}
-
-fn rank(ack: Ack) -> u8 {
-    match ack {
-        Ack::Memory => 0,
-        Ack::Queued => 1,
-        Ack::Stored => 2,
-    }
-}
-
-fn strongest(a: Ack, b: Ack) -> Ack {
-    if rank(a) >= rank(b) { a } else { b }
-}
-
-fn weakest(a: Ack, b: Ack) -> Ack {
-    if rank(a) <= rank(b) { a } else { b }
-}
-
-/// One key's answer to a read.
-#[derive(Debug)]
-enum Answer {
-    Found(Found),
-    Miss,
-    /// The source of truth says it does not exist, and why.
-    Absent(String),
-    /// No copy, and the origin could not be asked.
-    Failed(TierError),
-}
-
-impl Answer {
-    fn found(self) -> Option<Found> {
-        match self {
-            Answer::Found(found) => Some(found),
-            _ => None,
-        }
-    }
-
-    fn error(&self) -> Option<&TierError> {
-        match self {
-            Answer::Failed(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-/// One key's answer from the origin; a failure falls back to the expired copy, if any
-/// (stale-if-error).
-fn from_origin(
-    origin: TierName,
-    lookup: Lookup,
-    stale: Option<(TierName, Entry)>,
-    now: u64,
-    outcome: &mut Outcome,
-) -> Answer {
-    match lookup {
-        Lookup::Hit(entry) => {
-            outcome.answered_by.push(origin);
-            Answer::Found(Found {
-                value: entry.value,
-                info: entry.meta.info(origin, now, None),
-            })
-        }
-        Lookup::Absent(why) => Answer::Absent(why),
-        Lookup::Miss => {
-            outcome.misses += 1;
-            Answer::Miss
-        }
-        Lookup::Failed(e) => match stale {
-            Some((tier, entry)) => stale_answer(tier, entry, stale_reason(&e), outcome),
-            None => Answer::Failed(e),
-        },
-    }
-}
-
-fn stale_answer(tier: TierName, entry: Entry, why: StaleReason, outcome: &mut Outcome) -> Answer {
-    outcome.answered_by.push(tier);
-    outcome.stale.push(why);
-    Answer::Found(Found {
-        info: entry.meta.info(tier, unix_ms(), Some(why)),
-        value: entry.value,
-    })
-}
-
-fn stale_reason(e: &TierError) -> StaleReason {
-    match e {
-        TierError::RateLimited { .. } => StaleReason::RateLimited,
-        TierError::BreakerOpen { .. } => StaleReason::BreakerOpen,
-        _ => StaleReason::UpstreamFailed,
     }
 }
 

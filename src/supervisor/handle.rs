@@ -70,11 +70,15 @@ impl Actors {
             .as_ref()
             .map(|database| Arc::new(database.clone()) as Arc<dyn Tier>);
         local.extend(durable.clone());
-        let origin = config
+        let github = config
             .github
             .enabled
             .then(|| Arc::new(GithubHandle::new(github_slot, timeout)) as Arc<dyn Origin>);
-        let tiers = Arc::new(Tiers { local, origin });
+        let tiers = Arc::new(Tiers {
+            local,
+            origins: github.into_iter().collect(),
+            upstream: crate::github::serves,
+        });
         let (fatal_tx, fatal) = watch::channel(None);
         let args = SupervisorArgs {
             config: config.clone(),

@@ -1,0 +1,279 @@
+//! Fetching from the origins, for the router actor: one fetch per key at a time (later wants
+//! join it), and for each origin its own circuit breaker, rate-limit pause and refresh
+//! cool-downs, so one failing origin never holds back another. The fetches run in tasks; their
+//! answers come back to the actor as [`Fetched`].
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+use super::breaker::{Admission, Breaker};
+use super::message::{Fetched, ToRouter, Want};
+use super::walk::Walk;
+use super::write::store;
+use crate::config::{BreakerConfig, Strategy};
+use crate::key::Key;
+use crate::protocol::{BreakerStats, RouterStats, TierName};
+use crate::tier::{Entry, Lookup, Origin, TierError, Urgency, unix_ms};
+
+/// A key's fetch: clients waiting for it, then its answer until it is stored, so a read that
+/// misses the local tiers in between joins it instead of fetching again.
+enum Flight {
+    Fetching(Vec<oneshot::Sender<Lookup>>),
+    Storing(Lookup),
+}
+
+/// What the router keeps about one origin.
+struct Upstream {
+    name: TierName,
+    breaker: Breaker,
+    /// No fetch before this (Unix ms): the origin said its quota is spent.
+    rate_limited_until_ms: u64,
+    /// Keys whose refresh failed, and until when (Unix ms) none is tried again: a stale copy
+    /// read in a loop must not turn into a loop of upstream calls.
+    refresh_failed: HashMap<Key, u64>,
+}
+
+impl Upstream {
+    /// Whether this origin may be asked now; `Ok(true)` as the breaker's probe.
+    fn admit(&mut self, now: u64) -> Result<bool, TierError> {
+        if now < self.rate_limited_until_ms {
+            return Err(TierError::RateLimited {
+                origin: self.name,
+                retry_in: Duration::from_millis(self.rate_limited_until_ms - now),
+            });
+        }
+        match self.breaker.admit(now) {
+            Admission::Go => Ok(false),
+            Admission::Probe => Ok(true),
+            Admission::Refused { retry_in } => Err(TierError::BreakerOpen {
+                origin: self.name,
+                retry_in,
+            }),
+        }
+    }
+
+    /// Open breaker or rate limit: the better reason to give than a cool-down.
+    fn held_back(&self, now: u64) -> bool {
+        now < self.rate_limited_until_ms || self.breaker.cooling_down(now)
+    }
+}
+
+pub(super) struct Fetches {
+    flights: HashMap<Key, Flight>,
+    /// One per origin, in the order of `Tiers::origins`.
+    upstreams: Vec<Upstream>,
+    /// How long a key whose refresh failed waits before the next (`breaker.cooldown`).
+    cooldown: Duration,
+}
+
+impl Fetches {
+    pub fn new(origins: &[std::sync::Arc<dyn Origin>], config: &BreakerConfig) -> Fetches {
+        Fetches {
+            flights: HashMap::new(),
+            upstreams: origins
+                .iter()
+                .map(|origin| Upstream {
+                    name: origin.name(),
+                    breaker: Breaker::new(config.clone()),
+                    rate_limited_until_ms: 0,
+                    refresh_failed: HashMap::new(),
+                })
+                .collect(),
+            cooldown: config.cooldown,
+        }
+    }
+
+    pub fn reconfigure(&mut self, config: BreakerConfig) {
+        self.cooldown = config.cooldown;
+        for upstream in &mut self.upstreams {
+            upstream.breaker.reconfigure(config.clone());
+        }
+    }
+
+    pub fn breakers(&mut self) -> Vec<(TierName, BreakerStats)> {
+        let now = unix_ms();
+        let stats = |u: &mut Upstream| (u.name, u.breaker.stats(now));
+        self.upstreams.iter_mut().map(stats).collect()
+    }
+
+    /// Joins wants to fetches in flight; starts one fetch per origin for the rest, where
+    /// that origin's rate limit and breaker allow it. `admission` is answered at once: the
+    /// first refusal, or `Ok` when every origin asked will be.
+    pub fn fetch(
+        &mut self,
+        walk: &Walk,
+        wanted: Vec<Want>,
+        urgency: Urgency,
+        counters: &mut RouterStats,
+        admission: oneshot::Sender<Result<(), TierError>>,
+    ) {
+        let mut by_origin: Vec<Vec<Want>> = self.upstreams.iter().map(|_| Vec::new()).collect();
+        for want in wanted {
+            match self.flights.get_mut(&want.key) {
+                Some(Flight::Fetching(waiters)) => {
+                    counters.coalesced += 1;
+                    waiters.extend(want.answer);
+                }
+                Some(Flight::Storing(answer)) => {
+                    counters.coalesced += 1;
+                    if let Some(tx) = want.answer {
+                        let _ = tx.send(answer.clone());
+                    }
+                }
+                None => match walk.tiers.origin_for(&want.key) {
+                    Some((origin, _)) => by_origin[origin].push(want),
+                    None => answer_all(vec![want], &Lookup::Miss),
+                },
+            }
+        }
+        let now = unix_ms();
+        let mut refusal = None;
+        for (origin, new) in by_origin.into_iter().enumerate() {
+            if new.is_empty() {
+                continue;
+            }
+            if let Err(e) = self.start(walk, origin, new, urgency, now) {
+                refusal.get_or_insert(e);
+            }
+        }
+        let _ = admission.send(refusal.map_or(Ok(()), Err));
+    }
+
+    /// One origin's share of a fetch: refused (every want answered with why), or started.
+    fn start(
+        &mut self,
+        walk: &Walk,
+        origin: usize,
+        mut new: Vec<Want>,
+        urgency: Urgency,
+        now: u64,
+    ) -> Result<(), TierError> {
+        let upstream = &mut self.upstreams[origin];
+        // A refresh that failed lately is not tried again before the cool-down, unless the
+        // rate limit or the open breaker is the better reason to give.
+        if urgency == Urgency::Background && !upstream.held_back(now) {
+            upstream.refresh_failed.retain(|_, until| *until > now);
+            new.retain(|want| !upstream.refresh_failed.contains_key(&want.key));
+            if new.is_empty() {
+                return Err(TierError::Unavailable {
+                    tier: upstream.name.label(),
+                    reason: "its last refresh failed; not retried before the cool-down".into(),
+                });
+            }
+        }
+        let probe = match upstream.admit(now) {
+            Ok(probe) => probe,
+            Err(e) => {
+                answer_all(new, &Lookup::Failed(e.clone()));
+                return Err(e);
+            }
+        };
+        let mut keys = Vec::with_capacity(new.len());
+        for want in new {
+            keys.push((want.key.clone(), want.stale));
+            let waiters = want.answer.into_iter().collect();
+            self.flights.insert(want.key, Flight::Fetching(waiters));
+        }
+        let walk = walk.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let answers = ask(&walk, origin, keys, urgency).await;
+            let took = started.elapsed();
+            // Write-through kinds are in L2 before anyone is answered; the rest after.
+            let (now, later): (Vec<_>, Vec<_>) = hits(&walk, &answers)
+                .into_iter()
+                .partition(|(_, _, strategy)| *strategy == Strategy::WriteThrough);
+            store(&walk.tiers.local, &now).await;
+            let _ = walk.router.send_message(ToRouter::Fetched(Fetched {
+                origin,
+                answers: answers.clone(),
+                took,
+                probe,
+                urgency,
+            }));
+            store(&walk.tiers.local, &later).await;
+            let keys = answers.into_iter().map(|(k, _)| k).collect();
+            let _ = walk.router.send_message(ToRouter::Stored(keys));
+        });
+        Ok(())
+    }
+
+    /// An origin's answers: its breaker and rate limit learn from them, and the clients
+    /// waiting get them. Returns the origin's name, for the latency it is timed under.
+    pub fn fetched(&mut self, fetched: Fetched) -> TierName {
+        let now = unix_ms();
+        let upstream = &mut self.upstreams[fetched.origin];
+        for (key, answer) in fetched.answers {
+            let failed = match &answer {
+                Lookup::Failed(TierError::RateLimited { retry_in, .. }) => {
+                    let until = now + retry_in.as_millis() as u64;
+                    upstream.rate_limited_until_ms = upstream.rate_limited_until_ms.max(until);
+                    false
+                }
+                Lookup::Failed(e) => e.is_failure(),
+                _ => false,
+            };
+            upstream.breaker.record(now, failed, fetched.probe);
+            if fetched.urgency == Urgency::Background && matches!(answer, Lookup::Failed(_)) {
+                let until = now + self.cooldown.as_millis() as u64;
+                upstream.refresh_failed.insert(key.clone(), until);
+            }
+            if let Some(Flight::Fetching(waiters)) = self.flights.remove(&key) {
+                for waiter in waiters {
+                    let _ = waiter.send(answer.clone());
+                }
+            }
+            if matches!(answer, Lookup::Hit(_)) {
+                self.flights.insert(key, Flight::Storing(answer));
+            }
+        }
+        upstream.name
+    }
+
+    /// A fetch's hits are in the local tiers: later reads find them there.
+    pub fn stored(&mut self, keys: Vec<Key>) {
+        for key in keys {
+            if let Some(Flight::Storing(_)) = self.flights.get(&key) {
+                self.flights.remove(&key);
+            }
+        }
+    }
+}
+
+fn answer_all(wants: Vec<Want>, lookup: &Lookup) {
+    for want in wants {
+        if let Some(tx) = want.answer {
+            let _ = tx.send(lookup.clone());
+        }
+    }
+}
+
+/// Asks origin `origin` for `keys`; one answer per key whatever happens.
+async fn ask(
+    walk: &Walk,
+    origin: usize,
+    keys: Vec<(Key, Option<Entry>)>,
+    urgency: Urgency,
+) -> Vec<(Key, Lookup)> {
+    let n = keys.len();
+    let names: Vec<Key> = keys.iter().map(|(k, _)| k.clone()).collect();
+    let answers = match walk.tiers.origins[origin].fetch(keys, urgency).await {
+        Ok(answers) if answers.len() == n => answers,
+        Ok(_) => vec![Lookup::Failed(TierError::BadUpstream("answers lost".into())); n],
+        Err(e) => vec![Lookup::Failed(e); n],
+    };
+    names.into_iter().zip(answers).collect()
+}
+
+/// The hits among a fetch's answers, with their kinds' strategies.
+fn hits(walk: &Walk, answers: &[(Key, Lookup)]) -> Vec<(Key, Entry, Strategy)> {
+    answers
+        .iter()
+        .filter_map(|(key, answer)| match answer {
+            Lookup::Hit(entry) => Some((key.clone(), entry.clone(), walk.policy.strategy(key))),
+            _ => None,
+        })
+        .collect()
+}

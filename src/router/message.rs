@@ -1,0 +1,60 @@
+//! What the router actor is told: commands from its handle, fetches from walks, answers from
+//! fetch tasks. Its own file so that the handle, the walks and the actor all depend on it and
+//! not on each other.
+
+use std::time::Duration;
+
+use ractor::RpcReplyPort;
+use tokio::sync::oneshot;
+
+use super::command::Command;
+use super::walk::{Outcome, Policy};
+use crate::config::BreakerConfig;
+use crate::key::Key;
+use crate::protocol::Response;
+use crate::tier::{Entry, Lookup, TierError, Urgency};
+
+pub enum ToRouter {
+    /// `l1_checked`: the handle's fast path already found nothing fresh in L1.
+    Execute {
+        command: Command,
+        l1_checked: bool,
+        reply: RpcReplyPort<Response>,
+    },
+    /// From a walk: keys to get from their origins. `admission` is answered at once with
+    /// whether the origins will be asked; each want's answer comes when its fetch ends.
+    Fetch {
+        wanted: Vec<Want>,
+        urgency: Urgency,
+        admission: oneshot::Sender<Result<(), TierError>>,
+    },
+    /// From a fetch task: an origin's answers (already in L2 for write-through kinds).
+    Fetched(Fetched),
+    /// From a fetch task: its hits are in the local tiers now.
+    Stored(Vec<Key>),
+    /// From the task that ran a command, once it has answered.
+    Finished(Outcome),
+    Reconfigure(Policy, BreakerConfig),
+    #[cfg(test)]
+    Panic,
+}
+
+/// One key a walk wants from its origin.
+pub struct Want {
+    pub key: Key,
+    /// The expired copy the local tiers hold, so an unchanged value costs no download.
+    pub stale: Option<Entry>,
+    /// `None` for a background refresh: nobody waits for it.
+    pub answer: Option<oneshot::Sender<Lookup>>,
+}
+
+/// One origin's answers to one fetch.
+pub struct Fetched {
+    /// Which origin (its place in `Tiers::origins`).
+    pub origin: usize,
+    pub answers: Vec<(Key, Lookup)>,
+    pub took: Duration,
+    /// The fetch was the breaker's probe.
+    pub probe: bool,
+    pub urgency: Urgency,
+}
