@@ -242,7 +242,7 @@ mod tests {
         let loaded = load(&overrides, env(&[])).unwrap();
         assert_eq!(loaded.config.socket, PathBuf::from("/run/x.sock"));
         assert_eq!(loaded.config.l1.max_bytes, ByteSize::mib(8));
-        assert_eq!(loaded.config.ttl.list, Duration::from_secs(90));
+        assert_eq!(loaded.config.ttl.ttl("list"), Duration::from_secs(90));
         assert_eq!(loaded.source("l1.max_bytes"), &Source::File);
         assert_eq!(loaded.source("socket"), &Source::File);
         assert_eq!(loaded.source("ttl.block"), &Source::Default);

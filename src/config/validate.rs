@@ -36,7 +36,6 @@ impl Config {
             ("l2.maintenance_interval", self.l2.maintenance_interval),
             ("l2.access_flush_interval", self.l2.access_flush_interval),
             ("l2.sync_interval", self.l2.sync_interval),
-            ("ttl.default", self.ttl.default),
             ("breaker.window", self.breaker.window),
             ("breaker.cooldown", self.breaker.cooldown),
             ("write_behind.max_age", self.write_behind.max_age),
@@ -48,6 +47,11 @@ impl Config {
         for (key, value) in durations {
             if value.is_zero() {
                 return Err(format!("{key} must be longer than zero"));
+            }
+        }
+        for (kind, ttl) in self.ttl.iter() {
+            if ttl.0.is_zero() {
+                return Err(format!("ttl.{kind} must be longer than zero"));
             }
         }
         // A client must hear the daemon's reason, so the daemon gives up on GitHub first.

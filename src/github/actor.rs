@@ -162,7 +162,7 @@ impl Actor for GithubTier {
             }
             ToGithub::Tree(framework, reply) => {
                 let now = unix_ms();
-                let fresh_for = state.ttl.tree.as_millis() as u64;
+                let fresh_for = state.ttl.tree.0.as_millis() as u64;
                 if let Some(cached) = state.trees.get(framework.id)
                     && now.saturating_sub(cached.fetched_ms) < fresh_for
                 {

@@ -82,7 +82,7 @@ impl ReadTask {
                 continue;
             }
             let now = unix_ms();
-            let expires = now + self.ttl.for_kind(key.kind()).as_millis() as u64;
+            let expires = now + self.ttl.ttl(key.kind()).as_millis() as u64;
             let read = tokio::time::timeout_at(deadline, self.read(&key, stale.as_ref()))
                 .await
                 .unwrap_or_else(|_| Err(self.out_of_time()));

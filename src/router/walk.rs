@@ -101,7 +101,7 @@ impl Walk {
         let now = unix_ms();
         let local = &self.tiers.local;
         let expiry = |key: &Key, ttl_given: Option<Duration>| {
-            let ttl_given = ttl_given.unwrap_or_else(|| self.policy.ttl.for_kind(key.kind()));
+            let ttl_given = ttl_given.unwrap_or_else(|| self.policy.ttl.ttl(key.kind()));
             Some(now.saturating_add(ttl_given.as_millis() as u64))
         };
         let response = match command {
