@@ -11,15 +11,16 @@ use std::path::Path;
 use bytes::{Bytes, BytesMut};
 
 use crate::config;
-use crate::domain;
-use crate::github::framework::{FRAMEWORKS, Framework};
-use crate::github::plan::{self, Plan, Upstream};
+use crate::github::plan::{self, Plan};
 use crate::github::quota::{Headers, Priority, Quota, QuotaState};
 use crate::github::{registry_file, tree, values};
 use crate::key::{Key, MAX_KEY_LEN, MAX_SEGMENT_LEN};
 use crate::protocol::codec;
 use crate::protocol::{Hello, Query, Request};
 use crate::settings;
+use crate::shadcn;
+use crate::shadcn::ShadcnKey;
+use crate::shadcn::{FRAMEWORKS, Framework};
 
 /// A frame limit small enough that a fuzzed length is often over it.
 const MAX_FRAME: usize = 1 << 20;
@@ -77,7 +78,7 @@ where
 fn dispatch(request: Request) {
     match request {
         Request::Shadcn { framework, query } => {
-            let Ok(fw) = domain::framework(framework.as_deref().unwrap_or("react")) else {
+            let Ok(fw) = shadcn::framework(framework.as_deref().unwrap_or("react")) else {
                 return;
             };
             let (kind, name) = match &query {
@@ -127,7 +128,7 @@ pub fn key(data: &[u8]) {
         }
     }
     if let Some((framework, name)) = raw.split_once('\0')
-        && let Ok(fw) = domain::framework(framework)
+        && let Ok(fw) = shadcn::framework(framework)
     {
         for kind in ["component", "demo", "metadata", "block"] {
             item_key(kind, fw, name);
@@ -152,19 +153,18 @@ fn follows_grammar(raw: &str) -> bool {
 /// A name from a client makes the key of exactly that item, or none: never another kind's
 /// key, a key with more segments, or a key with no upstream.
 fn item_key(kind: &str, fw: &'static Framework, name: &str) {
-    let Ok(key) = domain::item_key(kind, fw, name) else {
+    let item = match kind {
+        "component" => ShadcnKey::Component(fw, name.to_owned()),
+        "demo" => ShadcnKey::Demo(fw, name.to_owned()),
+        "metadata" => ShadcnKey::Metadata(fw, name.to_owned()),
+        _ => ShadcnKey::Block(fw, name.to_owned()),
+    };
+    let Ok(key) = item.key() else {
         return;
     };
     let segments: Vec<&str> = key.segments().collect();
     assert_eq!(segments, [kind, fw.id, name], "{key}");
-    let name = name.to_owned();
-    let expected = match kind {
-        "component" => Upstream::Component(fw, name),
-        "demo" => Upstream::Demo(fw, name),
-        "metadata" => Upstream::Metadata(fw, name),
-        _ => Upstream::Block(fw, name),
-    };
-    assert_eq!(Upstream::from_key(&key), Ok(Some(expected)));
+    assert_eq!(ShadcnKey::parse(&key), Ok(Some(item)));
 }
 
 /// The config file's text, then optionally a NUL and `NAME=value` lines of environment.
@@ -215,15 +215,16 @@ pub fn tree(data: &[u8]) {
         return;
     };
     // Every name the listing offers is served by the plan for its key.
-    for (names, template, kind) in [
-        (tree.components(), fw.component, "component"),
-        (tree.demos(), fw.demo, "demo"),
-    ] {
+    let items: [(_, _, fn(_, _) -> _); 2] = [
+        (tree.components(), fw.component, ShadcnKey::Component),
+        (tree.demos(), fw.demo, ShadcnKey::Demo),
+    ];
+    for (names, template, item) in items {
         for name in names {
-            let Ok(key) = domain::item_key(kind, fw, &name) else {
+            let Ok(key) = item(fw, name.clone()).key() else {
                 continue;
             };
-            let upstream = Upstream::from_key(&key).unwrap().unwrap();
+            let upstream = ShadcnKey::parse(&key).unwrap().unwrap();
             match plan::plan(&upstream, &tree) {
                 Plan::File(file) => {
                     assert!(tree.blob(&file.path).is_some(), "{key}: {}", file.path);
@@ -234,10 +235,10 @@ pub fn tree(data: &[u8]) {
         }
     }
     for name in tree.blocks() {
-        let Ok(key) = domain::item_key("block", fw, &name) else {
+        let Ok(key) = ShadcnKey::Block(fw, name.clone()).key() else {
             continue;
         };
-        let upstream = Upstream::from_key(&key).unwrap().unwrap();
+        let upstream = ShadcnKey::parse(&key).unwrap().unwrap();
         if let Plan::Files { files, .. } = plan::plan(&upstream, &tree) {
             let root = format!("{}/{name}/", fw.path(fw.blocks));
             for (relative, file) in files {
@@ -253,9 +254,9 @@ pub fn tree(data: &[u8]) {
         }
     }
     for upstream in [
-        Upstream::ListComponents(fw),
-        Upstream::ListBlocks(fw),
-        Upstream::Tree(fw),
+        ShadcnKey::ListComponents(fw),
+        ShadcnKey::ListBlocks(fw),
+        ShadcnKey::Tree(fw),
     ] {
         let value = values::from_tree(&upstream, &tree);
         serde_json::from_slice::<Vec<String>>(&value).expect("a listing is a JSON array");
@@ -330,12 +331,12 @@ pub fn registry_file(data: &[u8]) {
         .unwrap_or_else(|e| panic!("{e}: {json}"));
     assert_eq!(again, items, "{json}");
     let react = pick(0);
-    let listing = values::from_index(&Upstream::ListBlocks(react), None, data)
+    let listing = values::from_index(&ShadcnKey::ListBlocks(react), None, data)
         .unwrap()
         .unwrap();
     serde_json::from_slice::<serde_json::Value>(&listing).unwrap();
     if let Some(item) = items.first() {
-        let upstream = Upstream::Metadata(react, item.name.clone());
+        let upstream = ShadcnKey::Metadata(react, item.name.clone());
         let value = values::from_index(&upstream, Some(&item.name), data)
             .unwrap()
             .expect("a listed item is found");
@@ -396,21 +397,21 @@ pub fn domain_values(data: &[u8]) {
     };
     let fw = pick(selector.first().copied().unwrap_or(0));
     let path = (!path.is_empty()).then_some(path);
-    if let Ok(tree) = domain::structure(fw, &value, path) {
+    if let Ok(tree) = shadcn::structure(fw, &value, path) {
         let root = tree["path"].as_str().unwrap().to_owned();
         check_node(&tree, &root);
     }
     let category = (!category.is_empty()).then_some(category);
-    let blocks = domain::blocks_by_category(&value, category);
+    let blocks = shadcn::blocks_by_category(&value, category);
     if category.is_none() {
         let total = value.as_array().map_or(0, Vec::len);
         assert_eq!(blocks["totalBlocks"], total);
     }
-    let _ = domain::metadata(&value);
+    let _ = shadcn::metadata(&value);
     // The block answer fetches each used component by key, pairing names with answers.
-    for name in domain::components_used(&value) {
+    for name in shadcn::components_used(&value) {
         assert!(
-            domain::item_key("component", fw, &name).is_ok(),
+            ShadcnKey::Component(fw, name.clone()).key().is_ok(),
             "`{name}` is not a component name"
         );
     }

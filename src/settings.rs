@@ -42,10 +42,10 @@ fn check(config: &config::Config) -> Result<(), String> {
             MAX_FRAME_CEILING >> 20
         ));
     }
-    if let Err(e) = crate::domain::framework(&config.github.framework) {
+    if let Err(e) = crate::shadcn::framework(&config.github.framework) {
         return Err(format!("github.framework: {e}"));
     }
-    if let Err(e) = crate::warm::frameworks(&config.github.warm) {
+    if let Err(e) = crate::shadcn::frameworks(&config.github.warm) {
         return Err(format!("github.warm: {e}"));
     }
     if config.l2.backend == L2Backend::Postgres

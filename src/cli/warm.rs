@@ -9,9 +9,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::fail;
 use crate::client::Client;
 use crate::config::Config;
-use crate::github::framework::{FRAMEWORKS, Framework};
 use crate::protocol::{ErrorCode, Request, Response, WireError};
-use crate::warm::{Progress, warm};
+use crate::shadcn::warm::{Progress, warm};
+use crate::shadcn::{FRAMEWORKS, Framework};
 
 #[derive(Debug, clap::Args)]
 pub struct WarmArgs {
@@ -45,7 +45,7 @@ pub async fn run(config: &Config, args: WarmArgs) -> ExitCode {
             .framework
             .as_deref()
             .unwrap_or(&config.github.framework);
-        match crate::domain::framework(name) {
+        match crate::shadcn::framework(name) {
             Ok(fw) => vec![fw],
             Err(e) => return fail(&e),
         }

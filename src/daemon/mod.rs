@@ -144,7 +144,7 @@ pub async fn run(options: DaemonOptions) -> Result<(), DaemonError> {
 /// `github.warm`: prefetches the named registries in the background once the daemon serves,
 /// through the router like any client.
 async fn warm_on_start(router: crate::router::RouterHandle, github: config::GithubConfig) {
-    let frameworks = match crate::warm::frameworks(&github.warm) {
+    let frameworks = match crate::shadcn::frameworks(&github.warm) {
         Ok(frameworks) => frameworks,
         Err(e) => {
             tracing::warn!(error = %e, "github.warm: nothing warmed");
@@ -161,7 +161,14 @@ async fn warm_on_start(router: crate::router::RouterHandle, github: config::Gith
         }
     };
     for fw in frameworks {
-        match crate::warm::warm(&mut ask, fw, github.quota_reserve, &mut crate::warm::Quiet).await {
+        match crate::shadcn::warm::warm(
+            &mut ask,
+            fw,
+            github.quota_reserve,
+            &mut crate::shadcn::warm::Quiet,
+        )
+        .await
+        {
             Ok(report) => tracing::info!(%report, "warmed"),
             Err(e) => tracing::warn!(framework = fw.id, error = %e, "warming failed"),
         }

@@ -310,7 +310,7 @@ fn write_seed_corpus() {
 
     let react = pick(0);
     let tree = tree::RegistryTree::parse(react, &react_tree).unwrap();
-    let structure = values::from_tree(&Upstream::Tree(react), &tree);
+    let structure = values::from_tree(&ShadcnKey::Tree(react), &tree);
     let domain = |selector: u8, path: &str, category: &str, json: &[u8]| {
         let mut out = vec![selector, 0];
         out.extend_from_slice(path.as_bytes());
@@ -327,7 +327,7 @@ fn write_seed_corpus() {
         "structure-ui",
         &domain(0, &ui, "", &structure),
     );
-    let blocks = values::from_index(&Upstream::ListBlocks(react), None, &blocks_index)
+    let blocks = values::from_index(&ShadcnKey::ListBlocks(react), None, &blocks_index)
         .unwrap()
         .unwrap();
     write(

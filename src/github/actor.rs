@@ -11,7 +11,6 @@ use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::Semaphore;
 
-use super::framework::Framework;
 use super::http::{Fetched, Http, HttpConfig, Origin};
 use super::listing::{CachedTree, fetch_tree};
 use super::quota::{Headers, Priority, Quota};
@@ -20,6 +19,7 @@ use super::tree::RegistryTree;
 use crate::config::{GithubConfig, TtlConfig};
 use crate::key::Key;
 use crate::protocol::{TierName, TierStats};
+use crate::shadcn::framework::Framework;
 use crate::tier::{Entry, Lookup, Reply, TierError, Urgency, unix_ms};
 
 const LABEL: &str = "L3 github";

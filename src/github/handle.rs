@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use super::actor::{RATE_LIMIT_KEY, ToGithub};
-use super::plan::Upstream;
 use crate::key::Key;
 use crate::protocol::{TierName, TierStats};
+use crate::shadcn::ShadcnKey;
 use crate::slot::Slot;
 use crate::tier::{Entry, Lookup, Origin, TierFuture, Urgency};
 
@@ -27,7 +27,7 @@ impl GithubHandle {
 pub fn serves(key: &Key) -> bool {
     key.as_str() == RATE_LIMIT_KEY
         || super::plan::single_file(key).is_some()
-        || !matches!(Upstream::from_key(key), Ok(None))
+        || !matches!(ShadcnKey::parse(key), Ok(None))
 }
 
 impl Origin for GithubHandle {

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use ractor::ActorRef;
 
 use super::actor::{Pacer, ToGithub, report, unavailable};
-use super::framework::Framework;
 use super::http::{Fetched, Http, Origin};
 use super::tree::RegistryTree;
+use crate::shadcn::framework::Framework;
 use crate::tier::{TierError, unix_ms};
 
 #[derive(Clone)]

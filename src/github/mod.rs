@@ -1,8 +1,8 @@
-//! L3: GitHub, the source of truth: the framework table, the parsers for what upstream
-//! serves, quota rules, the HTTP client and the tier actor that puts them together.
+//! L3: GitHub, the first origin: the parsers for what upstream serves, quota rules, the HTTP
+//! client and the tier actor that puts them together. Which files make an item is read from
+//! the shadcn domain's framework table.
 
 mod actor;
-pub mod framework;
 mod handle;
 pub mod http;
 mod listing;

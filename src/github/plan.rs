@@ -3,67 +3,9 @@
 //! suggestion. Pure: the tier actor fetches the plan; tests check plans against the recorded
 //! tree.
 
-use super::framework::Framework;
 use super::tree::{RegistryTree, suggest};
 use crate::key::Key;
-
-/// An upstream-backed key, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Upstream {
-    Component(&'static Framework, String),
-    Demo(&'static Framework, String),
-    /// A component's registry metadata (dependencies, registryDependencies).
-    Metadata(&'static Framework, String),
-    Block(&'static Framework, String),
-    ListComponents(&'static Framework),
-    ListBlocks(&'static Framework),
-    /// The registry's directory structure.
-    Tree(&'static Framework),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown framework `{framework}` in `{key}` (known: {known})")]
-pub struct UnknownFramework {
-    pub key: String,
-    pub framework: String,
-    pub known: String,
-}
-
-impl Upstream {
-    /// `Ok(None)` for keys with no upstream (plain cache entries, `metadata:github_rate_limit`).
-    pub fn from_key(key: &Key) -> Result<Option<Upstream>, UnknownFramework> {
-        let parts: Vec<&str> = key.segments().collect();
-        let framework = |id: &str| {
-            Framework::find(id).ok_or_else(|| UnknownFramework {
-                key: key.to_string(),
-                framework: id.to_owned(),
-                known: Framework::ids().collect::<Vec<_>>().join(", "),
-            })
-        };
-        Ok(Some(match parts.as_slice() {
-            ["component", fw, name] => Upstream::Component(framework(fw)?, (*name).to_owned()),
-            ["demo", fw, name] => Upstream::Demo(framework(fw)?, (*name).to_owned()),
-            ["metadata", fw, name] => Upstream::Metadata(framework(fw)?, (*name).to_owned()),
-            ["block", fw, name] => Upstream::Block(framework(fw)?, (*name).to_owned()),
-            ["list", fw, "components"] => Upstream::ListComponents(framework(fw)?),
-            ["list", fw, "blocks"] => Upstream::ListBlocks(framework(fw)?),
-            ["tree", fw] => Upstream::Tree(framework(fw)?),
-            _ => return Ok(None),
-        }))
-    }
-
-    pub fn framework(&self) -> &'static Framework {
-        match self {
-            Upstream::Component(f, _)
-            | Upstream::Demo(f, _)
-            | Upstream::Metadata(f, _)
-            | Upstream::Block(f, _)
-            | Upstream::ListComponents(f)
-            | Upstream::ListBlocks(f)
-            | Upstream::Tree(f) => f,
-        }
-    }
-}
+use crate::shadcn::ShadcnKey;
 
 /// An upstream file outside every registry, cached whole under a key of its own and
 /// revalidated by the raw host's ETag (no tree lists it, so there is no blob sha to compare
@@ -134,7 +76,7 @@ pub enum Plan {
     NotFound(String),
 }
 
-pub fn plan(upstream: &Upstream, tree: &RegistryTree) -> Plan {
+pub fn plan(upstream: &ShadcnKey, tree: &RegistryTree) -> Plan {
     let fw = upstream.framework();
     let file = |path: String| tree.blob(&path).map(|blob| FileRef::new(&path, blob));
     let file_ref = |(path, blob)| FileRef::new(path, blob);
@@ -145,7 +87,7 @@ pub fn plan(upstream: &Upstream, tree: &RegistryTree) -> Plan {
         Plan::NotFound(format!("not found: no {what} `{name}` for {}{hint}", fw.id))
     };
     match upstream {
-        Upstream::Component(_, name) => match tree.resolve(fw.component, name) {
+        ShadcnKey::Component(_, name) => match tree.resolve(fw.component, name) {
             Some(found) => Plan::File(file_ref(found)),
             None => {
                 let parts = tree.component_folder_files(name);
@@ -167,7 +109,7 @@ pub fn plan(upstream: &Upstream, tree: &RegistryTree) -> Plan {
                 ))
             }
         },
-        Upstream::Demo(_, name) => match tree.resolve(fw.demo, name) {
+        ShadcnKey::Demo(_, name) => match tree.resolve(fw.demo, name) {
             Some(found) => Plan::File(file_ref(found)),
             None => {
                 let variants = tree.demo_variants(name);
@@ -183,7 +125,7 @@ pub fn plan(upstream: &Upstream, tree: &RegistryTree) -> Plan {
                 }
             }
         },
-        Upstream::Block(_, name) => {
+        ShadcnKey::Block(_, name) => {
             let files: Vec<(String, FileRef)> = tree
                 .block_files(name)
                 .into_iter()
@@ -198,7 +140,7 @@ pub fn plan(upstream: &Upstream, tree: &RegistryTree) -> Plan {
                 }
             }
         }
-        Upstream::Metadata(_, name) => {
+        ShadcnKey::Metadata(_, name) => {
             if !tree.components().contains(name) {
                 return missing("component", name, tree.components());
             }
@@ -213,7 +155,7 @@ pub fn plan(upstream: &Upstream, tree: &RegistryTree) -> Plan {
                 )),
             }
         }
-        Upstream::ListBlocks(_) => match fw.blocks_index.and_then(|index| file(fw.path(index))) {
+        ShadcnKey::ListBlocks(_) => match fw.blocks_index.and_then(|index| file(fw.path(index))) {
             // With an index, the listing carries each block's categories.
             Some(index) => Plan::Index {
                 file: index,
@@ -221,39 +163,17 @@ pub fn plan(upstream: &Upstream, tree: &RegistryTree) -> Plan {
             },
             None => Plan::FromTree,
         },
-        Upstream::ListComponents(_) | Upstream::Tree(_) => Plan::FromTree,
+        ShadcnKey::ListComponents(_) | ShadcnKey::Tree(_) => Plan::FromTree,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::shadcn::Framework;
 
     fn key(s: &str) -> Key {
         Key::parse(s).unwrap()
-    }
-
-    #[test]
-    fn keys_map_to_upstream_requests() {
-        let react = Framework::find("react").unwrap();
-        assert_eq!(
-            Upstream::from_key(&key("component:react:button")).unwrap(),
-            Some(Upstream::Component(react, "button".into()))
-        );
-        assert_eq!(
-            Upstream::from_key(&key("list:svelte:blocks")).unwrap(),
-            Some(Upstream::ListBlocks(Framework::find("svelte").unwrap()))
-        );
-        assert_eq!(
-            Upstream::from_key(&key("metadata:github_rate_limit")).unwrap(),
-            None
-        );
-        assert_eq!(Upstream::from_key(&key("notes:mine")).unwrap(), None);
-        let err = Upstream::from_key(&key("component:angular:button")).unwrap_err();
-        assert!(
-            err.to_string().contains("unknown framework `angular`"),
-            "{err}"
-        );
     }
 
     fn react_tree() -> RegistryTree {
@@ -266,7 +186,7 @@ mod tests {
     }
 
     fn plan_for(tree: &RegistryTree, k: &str) -> Plan {
-        plan(&Upstream::from_key(&key(k)).unwrap().unwrap(), tree)
+        plan(&ShadcnKey::parse(&key(k)).unwrap().unwrap(), tree)
     }
 
     #[test]

@@ -13,12 +13,13 @@ use ractor::ActorRef;
 use tokio::sync::Semaphore;
 
 use super::actor::{Counts, Pacer, RATE_LIMIT_KEY, ToGithub, TreeAnswer, report, unavailable};
-use super::framework::Framework;
 use super::http::{Fetched, Http, Origin};
-use super::plan::{self, FileRef, Plan, SingleFile, Upstream};
+use super::plan::{self, FileRef, Plan, SingleFile};
 use super::values;
 use crate::config::TtlConfig;
 use crate::key::Key;
+use crate::shadcn::ShadcnKey;
+use crate::shadcn::framework::Framework;
 use crate::tier::{Entry, Lookup, TierError, Validator, unix_ms};
 
 /// What one key's read found upstream.
@@ -128,7 +129,7 @@ impl ReadTask {
         if let Some(file) = plan::single_file(key) {
             return self.read_single(file, stale).await;
         }
-        let upstream = match Upstream::from_key(key) {
+        let upstream = match ShadcnKey::parse(key) {
             Ok(Some(upstream)) => upstream,
             Ok(None) => return Ok(Read::NoUpstream),
             Err(e) => return Ok(Read::Absent(e.to_string())),

@@ -4,9 +4,9 @@
 use bytes::Bytes;
 use serde::Serialize;
 
-use super::plan::Upstream;
 use super::registry_file::{self, RegistryItem};
 use super::tree::RegistryTree;
+use crate::shadcn::ShadcnKey;
 
 #[derive(Serialize)]
 struct BlockFile<'a> {
@@ -62,14 +62,14 @@ struct BlockListing<'a> {
 /// A value made from an index file: one item's metadata, or the block listing with
 /// categories. `Ok(None)` when the item is not in the index.
 pub fn from_index(
-    upstream: &Upstream,
+    upstream: &ShadcnKey,
     item: Option<&str>,
     index: &[u8],
 ) -> Result<Option<Bytes>, String> {
     let text = std::str::from_utf8(index).map_err(|e| format!("index file is not UTF-8: {e}"))?;
     let items = registry_file::parse_items(text).map_err(|e| e.to_string())?;
     let json = match (upstream, item) {
-        (Upstream::Metadata(..), Some(name)) => {
+        (ShadcnKey::Metadata(..), Some(name)) => {
             let Some(found) = items.iter().find(|i| i.name == name) else {
                 return Ok(None);
             };
@@ -93,10 +93,10 @@ pub fn from_index(
 }
 
 /// A value made from the tree alone.
-pub fn from_tree(upstream: &Upstream, tree: &RegistryTree) -> Bytes {
+pub fn from_tree(upstream: &ShadcnKey, tree: &RegistryTree) -> Bytes {
     let names = match upstream {
-        Upstream::ListComponents(_) => tree.components(),
-        Upstream::ListBlocks(_) => tree.blocks(),
+        ShadcnKey::ListComponents(_) => tree.components(),
+        ShadcnKey::ListBlocks(_) => tree.blocks(),
         _ => tree.structure(),
     };
     Bytes::from(serde_json::to_vec_pretty(&names).expect("names serialise"))

@@ -25,7 +25,7 @@ enum Flight {
 }
 
 /// What the router keeps about one origin.
-struct Upstream {
+struct OriginState {
     name: TierName,
     breaker: Breaker,
     /// No fetch before this (Unix ms): the origin said its quota is spent.
@@ -35,7 +35,7 @@ struct Upstream {
     refresh_failed: HashMap<Key, u64>,
 }
 
-impl Upstream {
+impl OriginState {
     /// Whether this origin may be asked now; `Ok(true)` as the breaker's probe.
     fn admit(&mut self, now: u64) -> Result<bool, TierError> {
         if now < self.rate_limited_until_ms {
@@ -63,7 +63,7 @@ impl Upstream {
 pub(super) struct Fetches {
     flights: HashMap<Key, Flight>,
     /// One per origin, in the order of `Tiers::origins`.
-    upstreams: Vec<Upstream>,
+    upstreams: Vec<OriginState>,
     /// How long a key whose refresh failed waits before the next (`breaker.cooldown`).
     cooldown: Duration,
 }
@@ -74,7 +74,7 @@ impl Fetches {
             flights: HashMap::new(),
             upstreams: origins
                 .iter()
-                .map(|origin| Upstream {
+                .map(|origin| OriginState {
                     name: origin.name(),
                     breaker: Breaker::new(config.clone()),
                     rate_limited_until_ms: 0,
@@ -94,7 +94,7 @@ impl Fetches {
 
     pub fn breakers(&mut self) -> Vec<(TierName, BreakerStats)> {
         let now = unix_ms();
-        let stats = |u: &mut Upstream| (u.name, u.breaker.stats(now));
+        let stats = |u: &mut OriginState| (u.name, u.breaker.stats(now));
         self.upstreams.iter_mut().map(stats).collect()
     }
 

@@ -169,8 +169,16 @@ async fn the_second_origin_failing_serves_the_stale_copy() {
     // it in the background.
     let lower = Arc::new(FakeTier::default());
     let now = unix_ms();
-    let copy = Entry::new(Bytes::from_static(b"the copy we hold"), now - 10, Some(now - 5));
-    lower.entries.lock().unwrap().push((Key::parse(key).unwrap(), copy));
+    let copy = Entry::new(
+        Bytes::from_static(b"the copy we hold"),
+        now - 10,
+        Some(now - 5),
+    );
+    lower
+        .entries
+        .lock()
+        .unwrap()
+        .push((Key::parse(key).unwrap(), copy));
     let router = start_with(Some(lower), vec![registry.clone()]).await;
     let Response::Value(Some(found)) = router.execute(get(key)).await else {
         panic!("the stale copy was not answered")

@@ -48,7 +48,7 @@ impl Dispatcher {
                 .await
             }
             Request::Shadcn { framework, query } => {
-                crate::domain::answer(&self.router, &self.framework, framework.as_deref(), query)
+                crate::shadcn::answer(&self.router, &self.framework, framework.as_deref(), query)
                     .await
             }
             request => self.route(request).await,

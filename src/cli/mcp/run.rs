@@ -49,7 +49,7 @@ pub fn main(args: McpArgs, overrides: Overrides, env: Vec<(String, String)>) -> 
     let framework = args.framework.or_else(|| var("FRAMEWORK"));
     let ui_library = args.ui_library.or_else(|| var("UI_LIBRARY"));
     let framework = match framework {
-        Some(name) => match crate::domain::framework_from_flags(&name, ui_library.as_deref()) {
+        Some(name) => match crate::shadcn::framework_from_flags(&name, ui_library.as_deref()) {
             Ok(framework) => Some(framework),
             Err(e) => return fail(&e),
         },

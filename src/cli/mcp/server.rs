@@ -46,7 +46,7 @@ impl Shadcn {
         tools: ToolRouter<Shadcn>,
     ) -> Shadcn {
         let name = framework.as_deref().unwrap_or(configured);
-        let framework_name = crate::domain::framework(name)
+        let framework_name = crate::shadcn::framework(name)
             .map(|fw| fw.id.to_owned())
             .unwrap_or_else(|_| name.to_owned());
         Shadcn {

@@ -1,181 +1,29 @@
-//! The shadcn domain API: what MCP clients and the CLI ask for (a component, a demo, a block
-//! with the components it uses, the block listing of a category...) mapped onto cache keys,
-//! and the answers shaped as the upstream MCP server (`@jpisnice/shadcn-ui-mcp-server` 2.0.0)
-//! shapes its tool results, so `shadcache mcp` is a drop-in replacement.
-//!
-//! The daemon answers these (`Request::Shadcn`); the CLI and `shadcache mcp` only forward.
+//! The domain API's answers shaped as the upstream MCP server shapes its tool results: a
+//! component's metadata, the block listing by category, a block with the components it uses,
+//! the registry's directory structure. Pure functions on the cached JSON, which any client may
+//! have stored, so every shape survives any value (the `domain_values` fuzz target).
 
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::github::framework::{FRAMEWORKS, Framework};
-use crate::key::Key;
-use crate::protocol::{ErrorCode, Found, Query, Response, WireError};
-use crate::router::{Command, RouterHandle};
+use super::framework::{Framework, kebab};
+use crate::protocol::{ErrorCode, Found, Response, WireError};
 
-/// A framework name as users write it: `react`, `react:base` (or `react-base`), `svelte`,
-/// `vue`, `react-native`.
-pub fn framework(name: &str) -> Result<&'static Framework, String> {
-    let id = match name.trim().to_ascii_lowercase().as_str() {
-        "react:base" | "react-base" | "base" => "react-base".to_owned(),
-        "react:radix" | "radix" => "react".to_owned(),
-        other => other.to_owned(),
-    };
-    Framework::find(&id).ok_or_else(|| {
-        format!("unknown framework `{name}`: use react, react:base, svelte, vue or react-native")
-    })
-}
-
-/// The framework upstream's `--framework` and `--ui-library` flags name.
-pub fn framework_from_flags(name: &str, ui_library: Option<&str>) -> Result<String, String> {
-    let base = name.trim().to_ascii_lowercase();
-    match (
-        base.as_str(),
-        ui_library.map(|u| u.trim().to_ascii_lowercase()),
-    ) {
-        ("react", Some(lib)) if lib == "base" => Ok("react:base".into()),
-        ("react", Some(lib)) if lib == "radix" => Ok("react".into()),
-        ("react", Some(lib)) => Err(format!("unknown UI library `{lib}`: use radix or base")),
-        (_, _) => framework(&base).map(|f| f.id.to_owned()),
-    }
-}
-
-/// The cache key of a named item (`component:react:button`) from a name a client sent. The
-/// name must be one segment: `a:b` would make `component:react:a:b`, a valid key but a plain
-/// cache entry with no upstream, which any client may have set.
-pub fn item_key(kind: &str, fw: &Framework, name: &str) -> Result<Key, String> {
-    if name.contains(':') {
-        return Err("a name is a single key segment, without `:`".into());
-    }
-    Key::parse(&format!("{kind}:{}:{name}", fw.id)).map_err(|e| e.to_string())
-}
-
-fn error(code: ErrorCode, message: impl Into<String>) -> Response {
+pub(super) fn error(code: ErrorCode, message: impl Into<String>) -> Response {
     Response::Error(WireError::new(code, message))
 }
 
-fn invalid(message: impl Into<String>) -> Response {
+pub(super) fn invalid(message: impl Into<String>) -> Response {
     error(ErrorCode::InvalidRequest, message)
 }
 
-/// Answers one domain request through the router. `fallback` is the daemon's configured
-/// framework, used when the request names none.
-pub async fn answer(
-    router: &RouterHandle,
-    fallback: &str,
-    framework_name: Option<&str>,
-    query: Query,
-) -> Response {
-    let fw = match framework(framework_name.unwrap_or(fallback)) {
-        Ok(fw) => fw,
-        Err(e) => return invalid(e),
-    };
-    let key = |kind: &str, name: &str| -> Result<Key, Response> {
-        item_key(kind, fw, name).map_err(|e| {
-            error(
-                ErrorCode::InvalidKey,
-                format!("`{name}` cannot be a {kind} name: {e}"),
-            )
-        })
-    };
-    let get = async |key: Key| -> Result<Found, Response> {
-        match router.execute(Command::Get(key.clone())).await {
-            Response::Value(Some(found)) => Ok(found),
-            Response::Value(None) => Err(error(
-                ErrorCode::NotFound,
-                format!("not found: {key} (nothing cached, and GitHub has no answer for it)"),
-            )),
-            other => Err(other),
-        }
-    };
-    let result = async {
-        match query {
-            Query::Component { name } => get(key("component", &name)?).await,
-            Query::Demo { name } => get(key("demo", &name)?).await,
-            Query::Metadata { name } => {
-                let found = get(key("metadata", &name)?).await?;
-                reshape(found, metadata)
-            }
-            Query::ListComponents => {
-                let found = get(key("list", "components")?).await?;
-                reshape(found, |v| {
-                    let mut names: Vec<Value> = v.as_array().cloned().unwrap_or_default();
-                    names.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-                    Ok(json!({ "components": names, "total": names.len() }))
-                })
-            }
-            Query::ListBlocks { category } => {
-                let found = get(key("list", "blocks")?).await?;
-                reshape(found, |v| Ok(blocks_by_category(v, category.as_deref())))
-            }
-            Query::Structure {
-                path,
-                owner,
-                repo,
-                branch,
-            } => {
-                let wanted = (owner.as_deref(), repo.as_deref(), branch.as_deref());
-                if !matches_repo(fw, wanted) {
-                    let known: Vec<String> = FRAMEWORKS
-                        .iter()
-                        .map(|f| format!("{}/{}@{}", f.owner, f.repo, f.branch))
-                        .collect();
-                    return Err(invalid(format!(
-                        "only the registries in the framework table are served ({}); \
-                         pick one with the framework",
-                        known.join(", ")
-                    )));
-                }
-                let found =
-                    get(Key::parse(&format!("tree:{}", fw.id)).expect("a valid key")).await?;
-                reshape(found, |v| structure(fw, v, path.as_deref()))
-            }
-            Query::Block {
-                name,
-                include_components,
-            } => {
-                let found = get(key("block", &name)?).await?;
-                let block: Value = serde_json::from_slice(&found.value)
-                    .map_err(|e| invalid(format!("the cached block is not JSON: {e}")))?;
-                let used = components_used(&block);
-                let mut components = BTreeMap::new();
-                if include_components && !used.is_empty() {
-                    let keys = used
-                        .iter()
-                        .filter_map(|n| key("component", n).ok())
-                        .collect::<Vec<_>>();
-                    if let Response::Values(values) = router.execute(Command::MGet(keys)).await {
-                        for (name, value) in used.iter().zip(values) {
-                            if let Some(source) = value {
-                                components.insert(
-                                    name.clone(),
-                                    String::from_utf8_lossy(&source.value).into_owned(),
-                                );
-                            }
-                        }
-                    }
-                }
-                let shaped = shape_block(&block, &used, include_components.then_some(components));
-                Ok(Found {
-                    value: pretty(&shaped),
-                    info: found.info,
-                })
-            }
-        }
-    };
-    match result.await {
-        Ok(found) => Response::Value(Some(found)),
-        Err(response) => response,
-    }
-}
-
-fn pretty(value: &Value) -> Bytes {
+pub(super) fn pretty(value: &Value) -> Bytes {
     Bytes::from(serde_json::to_vec_pretty(value).expect("JSON serialises"))
 }
 
-fn reshape(
+pub(super) fn reshape(
     found: Found,
     shape: impl FnOnce(&Value) -> Result<Value, Response>,
 ) -> Result<Found, Response> {
@@ -198,7 +46,7 @@ pub(crate) fn metadata(item: &Value) -> Result<Value, Response> {
 }
 
 /// `owner`, `repo` and `branch`, when given, must be the framework's own.
-fn matches_repo(
+pub(super) fn matches_repo(
     fw: &Framework,
     (owner, repo, branch): (Option<&str>, Option<&str>, Option<&str>),
 ) -> bool {
@@ -261,7 +109,7 @@ pub(crate) fn blocks_by_category(listing: &Value, category: Option<&str>) -> Val
 }
 
 /// The UI components a block's files import (`…/ui/<name>` in an import), sorted.
-pub fn components_used(block: &Value) -> Vec<String> {
+pub(crate) fn components_used(block: &Value) -> Vec<String> {
     let mut used = std::collections::BTreeSet::new();
     for file in block["files"].as_array().into_iter().flatten() {
         let content = file["content"].as_str().unwrap_or_default();
@@ -277,7 +125,7 @@ pub fn components_used(block: &Value) -> Vec<String> {
                     .chars()
                     .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
                     .collect();
-                let name = crate::github::framework::kebab(&name);
+                let name = kebab(&name);
                 // A name too long for a key names no component. The block answer pairs each
                 // name with the component fetched by its key, so every name must make one.
                 if !name.is_empty() && name.len() <= crate::key::MAX_SEGMENT_LEN {
@@ -289,7 +137,7 @@ pub fn components_used(block: &Value) -> Vec<String> {
     used.into_iter().collect()
 }
 
-fn shape_block(
+pub(super) fn shape_block(
     block: &Value,
     used: &[String],
     components: Option<BTreeMap<String, String>>,
@@ -395,37 +243,10 @@ pub(crate) fn structure(
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
-
-    #[test]
-    fn framework_names_and_flags() {
-        assert_eq!(framework("react:base").unwrap().id, "react-base");
-        assert_eq!(framework("Svelte").unwrap().id, "svelte");
-        assert!(
-            framework("angular")
-                .unwrap_err()
-                .contains("unknown framework")
-        );
-        assert_eq!(
-            framework_from_flags("react", Some("base")).unwrap(),
-            "react:base"
-        );
-        assert_eq!(framework_from_flags("vue", None).unwrap(), "vue");
-        assert!(framework_from_flags("react", Some("mui")).is_err());
-    }
-
-    #[test]
-    fn a_name_with_a_colon_is_not_an_item_key() {
-        // Found by the `key` and `frames` fuzz targets: `tt:int` made the 4-segment key
-        // `component:react:tt:int`, a plain entry with no upstream.
-        let react = Framework::find("react").unwrap();
-        for name in ["tt:int", "l:a", "button:"] {
-            let err = item_key("component", react, name).unwrap_err();
-            assert!(err.contains("single key segment"), "{err}");
-        }
-        let key = item_key("component", react, "button").unwrap();
-        assert_eq!(key.as_str(), "component:react:button");
-    }
+    use crate::shadcn::framework::Framework;
 
     #[test]
     fn a_listing_with_a_file_where_a_directory_goes_is_not_a_panic() {

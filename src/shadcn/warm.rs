@@ -9,7 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::github::framework::Framework;
+use super::ShadcnKey;
+use super::framework::Framework;
 use crate::protocol::{ErrorCode, Request, Response};
 
 /// How a warm went, for the summary.
@@ -71,18 +72,6 @@ fn plural(n: u64, word: &str) -> String {
     } else {
         format!("{word}s")
     }
-}
-
-/// The frameworks `github.warm` names: comma-separated, or `all`.
-pub fn frameworks(list: &str) -> Result<Vec<&'static Framework>, String> {
-    if list.trim() == "all" {
-        return Ok(crate::github::framework::FRAMEWORKS.iter().collect());
-    }
-    list.split(',')
-        .map(str::trim)
-        .filter(|name| !name.is_empty())
-        .map(crate::domain::framework)
-        .collect()
 }
 
 /// What warming reports as it goes.
@@ -151,6 +140,9 @@ fn names(response: Response) -> Result<Vec<String>, String> {
     }
 }
 
+/// A kind of named item: `ShadcnKey::Component` and its like.
+type Item = fn(&'static Framework, String) -> ShadcnKey;
+
 /// Warms one framework's registry. `reserve` is `github.quota_reserve`.
 pub async fn warm<A, F, P>(
     ask: &mut A,
@@ -165,27 +157,35 @@ where
 {
     let started = Instant::now();
     let fw = framework.id;
+    let fixed = |item: ShadcnKey| item.key().expect("a key without a name is valid");
     let before = quota(ask).await;
-    let components = names(
-        ask(Request::Get {
-            key: format!("list:{fw}:components"),
-        })
-        .await,
-    )?;
-    let blocks = names(
-        ask(Request::Get {
-            key: format!("list:{fw}:blocks"),
-        })
-        .await,
-    )?;
-    let mut keys: Vec<String> = vec![format!("tree:{fw}")];
-    for kind in ["component", "demo", "metadata"] {
-        keys.extend(components.iter().map(|n| format!("{kind}:{fw}:{n}")));
+    let listing = |item| Request::Get {
+        key: fixed(item).to_string(),
+    };
+    let components = names(ask(listing(ShadcnKey::ListComponents(framework))).await)?;
+    let blocks = names(ask(listing(ShadcnKey::ListBlocks(framework))).await)?;
+    let mut keys: Vec<String> = vec![fixed(ShadcnKey::Tree(framework)).to_string()];
+    // A listed name that cannot be a key segment (a listing is whatever was cached under its
+    // key) is counted missing, never asked.
+    let mut unusable = 0;
+    let items: [(Item, &[String]); 4] = [
+        (ShadcnKey::Component, &components),
+        (ShadcnKey::Demo, &components),
+        (ShadcnKey::Metadata, &components),
+        (ShadcnKey::Block, &blocks),
+    ];
+    for (item, names) in items {
+        for name in names {
+            match item(framework, name.clone()).key() {
+                Ok(key) => keys.push(key.to_string()),
+                Err(_) => unusable += 1,
+            }
+        }
     }
-    keys.extend(blocks.iter().map(|n| format!("block:{fw}:{n}")));
     let mut report = WarmReport {
         framework: fw.to_owned(),
-        keys: keys.len() as u64,
+        keys: keys.len() as u64 + unusable,
+        missing: unusable,
         ..WarmReport::default()
     };
     progress.start(fw, keys.len() as u64);
