@@ -34,9 +34,6 @@ pub fn run(command: Cmd, overrides: Overrides, env: Vec<(String, String)>) -> Ex
     let socket = loaded.config.socket.clone();
     let deadline = client::deadline(&loaded.config);
     runtime.block_on(async move {
-        if let Cmd::Bench(args) = command {
-            return super::bench::run(&socket, args).await;
-        }
         match command {
             Cmd::Warm(args) => return super::warm::run(&loaded.config, args).await,
             Cmd::Start => {
@@ -97,7 +94,6 @@ fn request_for(command: &Cmd) -> Result<Request, String> {
         Cmd::Clear { shared } => Request::Clear { shared: *shared },
         Cmd::Daemon { .. }
         | Cmd::Config
-        | Cmd::Bench(_)
         | Cmd::Warm(_)
         | Cmd::Start
         | Cmd::Stop

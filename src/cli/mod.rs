@@ -1,13 +1,11 @@
 //! The `shadcache` command line: `daemon` runs the server; every other subcommand is a client
 //! of it. Exit codes (DESIGN.md): 0 success, 1 miss or not found, 2 any error.
 
-mod bench;
 mod commands;
 mod doctor;
 pub mod mcp;
 mod start;
 mod stats;
-mod stress;
 mod themes;
 mod warm;
 
@@ -91,8 +89,6 @@ pub enum Cmd {
     },
     /// L2 maintenance now: delete long-stale rows, evict to l2.max_bytes
     Maintenance,
-    /// Measure request latency and throughput against a running daemon
-    Bench(bench::BenchArgs),
     /// Print a component's source
     Component {
         name: String,
