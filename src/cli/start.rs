@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use super::fail;
+use super::exit::fail;
 use crate::client::{Client, ClientError};
 use crate::config::Config;
 use crate::protocol::{Request, Response};
