@@ -34,7 +34,12 @@ async fn a_short_soak_of_64_clients_has_no_errors_and_leaks_no_descriptors() {
         report.requests > 0 && !report.samples.is_empty(),
         "{report}"
     );
-    let (before, after) = (report.before.unwrap(), report.after.unwrap());
+    let before = report
+        .before
+        .expect("the daemon's /proc entry before the clients");
+    let after = report
+        .after
+        .expect("the daemon's /proc entry after the clients");
     // The 64 connections are gone again once their clients are (a few descriptors of L2's
     // pool may open lazily).
     assert!(after.open_fds <= before.open_fds + 4, "{report}");

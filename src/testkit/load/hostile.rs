@@ -167,7 +167,7 @@ async fn measure(socket: &Path, workload: &Workload) -> Result<Latencies, LoadEr
         let _ = tx.send(runtime.block_on(measure_here(socket, workload)));
     });
     rx.await
-        .unwrap_or_else(|_| Err(LoadError::Setup("the measuring thread panicked".into())))
+        .unwrap_or_else(|_| Err(LoadError::Panicked("the measuring thread".into())))
 }
 
 async fn measure_here(socket: PathBuf, workload: Workload) -> Result<Latencies, LoadError> {

@@ -75,6 +75,8 @@ pub enum LoadError {
     Echo(#[from] std::io::Error),
     #[error("the daemon (pid {0}) is gone")]
     DaemonGone(u32),
+    #[error("{0} panicked")]
+    Panicked(String),
     #[error("{who} failed: {source}")]
     In {
         who: &'static str,
@@ -174,7 +176,7 @@ pub(super) async fn join_all<T>(
         match task.await {
             Ok(Ok(value)) => done.push(value),
             Ok(Err(e)) => return Err(e.of(who)),
-            Err(e) => return Err(LoadError::Setup(format!("{who} panicked: {e}"))),
+            Err(e) => return Err(LoadError::Panicked(format!("{who} ({e})"))),
         }
     }
     Ok(done)
