@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every benchmark of BENCHMARKS.md in one run, baselines included, so ratios hold on a noisy
 # shared machine. Installs what it needs (Debian's redis, Node's PGlite from npm), builds
-# the release binary, and writes the table to bench/results.md (or $BENCH_RESULTS) and stdout.
+# the release daemon and the load generator (`shadcache-load`, or $SHADCACHE_BIN and
+# $SHADCACHE_LOAD_BIN when set), and writes the table to bench/results.md (or $BENCH_RESULTS)
+# and stdout.
 #
 #   bench/run.sh            the full run (a few minutes after the build)
 #   bench/run.sh --smoke    a few hundred requests each: checks the harness works
@@ -11,6 +13,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 smoke=${1:-}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/shadcache-target}
 bin=${SHADCACHE_BIN:-$CARGO_TARGET_DIR/release/shadcache}
+load_bin=${SHADCACHE_LOAD_BIN:-$CARGO_TARGET_DIR/release/shadcache-load}
 if [ "$smoke" = --smoke ]; then
     requests=200; reads=300; l2_keys=300; rounds=1
 else
@@ -25,6 +28,8 @@ fi
 [ -d bench/node/node_modules/@electric-sql/pglite ] ||
     npm ci --prefix bench/node --no-audit --no-fund --loglevel=error
 [ -n "${SHADCACHE_BIN:-}" ] || cargo build --release --locked --bin shadcache
+[ -n "${SHADCACHE_LOAD_BIN:-}" ] ||
+    cargo build --release --locked --features testkit --bin shadcache-load
 
 work=$(mktemp -d /tmp/shadcache-bench-XXXXXX)
 daemon_pid=; redis_pid=
@@ -54,19 +59,18 @@ start_daemon() {
     done
 }
 stop_daemon() { kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; daemon_pid=; }
-# bench N ARGS...: N requests per client.
-bench() {
-    local n=$1
-    shift
-    "$bin" --socket "$work/s.sock" --config "$work/config.toml" bench --value-size $size \
-        --requests "$n" "$@"
+# load MODE N ARGS...: the load generator's MODE (bench or echo), N requests per client.
+load() {
+    local mode=$1 n=$2
+    shift 2
+    "$load_bin" --socket "$work/s.sock" "$mode" --value-size $size --requests "$n" "$@"
 }
 row() { grep '^| ' | tail -1; }
 
 rows=()
 echo "== bare echo over a Unix socket (the floor)"
-out=$(bench $requests --keys $keys --echo --label "bare echo" --clients 1); echo "$out"; rows+=("$(row <<<"$out")")
-out=$(bench $((requests / 2)) --keys $keys --echo --label "bare echo" --clients 32); echo "$out"; rows+=("$(row <<<"$out")")
+out=$(load echo $requests --keys $keys --label "bare echo" --clients 1); echo "$out"; rows+=("$(row <<<"$out")")
+out=$(load echo $((requests / 2)) --keys $keys --label "bare echo" --clients 32); echo "$out"; rows+=("$(row <<<"$out")")
 
 # CPU time a process has used, in clock ticks, from /proc (utime + stime).
 cpu_of() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
@@ -93,11 +97,11 @@ redis-server --port 0 --unixsocket "$work/redis.sock" --save "" --appendonly no 
 redis_pid=$!
 for _ in $(seq 50); do [ -S "$work/redis.sock" ] && break; sleep 0.1; done
 redis-benchmark -s "$work/redis.sock" -t set -n $((keys * 5)) -r $keys -d $size -c 1 -q >/dev/null
-out=$(bench $requests --keys $keys --label "shadcache L1 hit" --clients 1); echo "$out"; rows+=("$(row <<<"$out")")
+out=$(load bench $requests --keys $keys --label "shadcache L1 hit" --clients 1); echo "$out"; rows+=("$(row <<<"$out")")
 rows+=("$(redis_get 1 $requests)")
 for round in $(seq $rounds); do
     echo "-- round $round of $rounds at 32 clients"
-    out=$(bench $((requests / 2)) --keys $keys --label "shadcache L1 hit" --clients 32 --no-fill)
+    out=$(load bench $((requests / 2)) --keys $keys --label "shadcache L1 hit" --clients 32 --no-fill)
     echo "$out"; rows+=("$(row <<<"$out")")
     rows+=("$(redis_get 32 $((requests / 2 * 32)))")
 done
@@ -106,10 +110,10 @@ stop_daemon
 
 echo "== shadcache L2 hits (a cold L1: $l2_keys keys stored, the daemon restarted, each read once)"
 start_daemon 64MiB
-bench 1 --keys $l2_keys --label fill >/dev/null
+load bench 1 --keys $l2_keys --label fill >/dev/null
 stop_daemon
 start_daemon 64MiB
-out=$(bench $l2_keys --keys $l2_keys --label "shadcache L2 hit" --clients 1 --no-fill --sequential)
+out=$(load bench $l2_keys --keys $l2_keys --label "shadcache L2 hit" --clients 1 --no-fill --sequential)
 echo "$out"; rows+=("$(row <<<"$out")")
 stop_daemon
 

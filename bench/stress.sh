@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The long reliability runs of RELIABILITY.md, against a release daemon of their own (GitHub
-# off, L2 on, room for 2,000 connections):
+# The long reliability runs of RELIABILITY.md: the load generator (`shadcache-load`, or
+# $SHADCACHE_LOAD_BIN) against a release daemon of their own (GitHub off, L2 on, room for
+# 2,000 connections):
 #
 #   bench/stress.sh soak [DURATION]   64 clients of mixed load (default 10m), RSS and open
 #                                     descriptors sampled every 10 s; fails on any error
@@ -15,7 +16,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 what=${1:-}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/shadcache-target}
 bin=${SHADCACHE_BIN:-$CARGO_TARGET_DIR/release/shadcache}
+load_bin=${SHADCACHE_LOAD_BIN:-$CARGO_TARGET_DIR/release/shadcache-load}
 [ -n "${SHADCACHE_BIN:-}" ] || cargo build --release --locked --bin shadcache
+[ -n "${SHADCACHE_LOAD_BIN:-}" ] ||
+    cargo build --release --locked --features testkit --bin shadcache-load
 
 work=$(mktemp -d /tmp/shadcache-stress-XXXXXX)
 daemon_pid=
@@ -31,6 +35,7 @@ trap "exit 130" INT TERM
 printf '[github]\nenabled = false\n\n[l1]\nmax_bytes = "64MiB"\n\n[daemon]\nlog_level = "warn"\nmax_connections = 2048\n' \
     >"$work/config.toml"
 cli() { "$bin" --socket "$work/s.sock" --config "$work/config.toml" "$@"; }
+load() { "$load_bin" --socket "$work/s.sock" "$@"; }
 "$bin" --socket "$work/s.sock" --config "$work/config.toml" daemon --data-dir "$work/data" \
     2>>"$work/daemon.log" &
 daemon_pid=$!
@@ -42,8 +47,8 @@ done
 
 echo "$(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(uname -r); release build"
 case "$what" in
-soak) cli bench --soak "${2:-10m}" --sample 10s --clients 64 --keys 1000 ;;
-hostile) cli bench --hostile --requests 20000 --keys 1000 ;;
+soak) load soak --duration "${2:-10m}" --sample 10s --clients 64 --keys 1000 ;;
+hostile) load hostile --requests 20000 --keys 1000 ;;
 *)
     echo "usage: bench/stress.sh soak [DURATION] | hostile" >&2
     exit 2

@@ -1,4 +1,5 @@
-//! Latency histograms for stats: HDR histograms in microseconds, summarised as percentiles.
+//! Latency histograms for stats and the load generator's reports: HDR histograms in
+//! microseconds, summarised as percentiles.
 
 use std::time::Duration;
 
@@ -35,13 +36,17 @@ impl Latency {
         self.0.add(&other.0).expect("histograms of the same bounds");
     }
 
+    /// The latency `q` of the samples are at or below (0.999 for p99.9).
+    pub fn quantile(&self, q: f64) -> Duration {
+        Duration::from_micros(self.0.value_at_quantile(q))
+    }
+
     pub fn summary(&self) -> Percentiles {
-        let at = |q: f64| Duration::from_micros(self.0.value_at_quantile(q));
         Percentiles {
             count: self.0.len(),
-            p50: at(0.50),
-            p95: at(0.95),
-            p99: at(0.99),
+            p50: self.quantile(0.50),
+            p95: self.quantile(0.95),
+            p99: self.quantile(0.99),
             max: Duration::from_micros(self.0.max()),
         }
     }

@@ -13,8 +13,9 @@ pub mod tier;
 
 #[cfg(any(fuzzing, test))]
 pub mod fuzzing;
-/// Test support: the fake GitHub and where the recorded content lives. Behind the `testkit`
-/// feature, which the tests and benchmarks enable, so the daemon carries no test server.
+/// Test support: the fake GitHub, where the recorded content lives, and the load generator.
+/// Behind the `testkit` feature, which the tests and benchmarks enable, so the daemon carries
+/// neither a test server nor a load generator.
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 
@@ -26,6 +27,7 @@ pub(crate) mod database;
 pub(crate) mod github;
 pub(crate) mod glob;
 pub(crate) mod latency;
+pub(crate) mod procfs;
 pub(crate) mod router;
 pub(crate) mod server;
 pub(crate) mod settings;

@@ -1,5 +1,5 @@
 // Node's PGlite doing shadcache's L2 point reads in-process: the stack shadcache replaces.
-// Same table shape, same row count and value size as `shadcache bench`, on-disk like L2.
+// Same table shape, same row count and value size as `shadcache-load bench`, on-disk like L2.
 // Prints a `| label | ... |` row for bench/run.sh. Usage:
 //   node pglite_reads.mjs [rows=1000] [reads=5000] [valueSize=2300]
 import { mkdtempSync, rmSync } from "node:fs";

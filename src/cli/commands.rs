@@ -1,4 +1,5 @@
-//! The client subcommands: one request each, printed for a person (or as JSON for a script).
+//! The client subcommands that are one request each (ping, get, set, del, keys, clear, stats
+//! and the domain queries), their answers printed for a person (or as JSON for a script).
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -6,287 +7,147 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::{Cmd, DomainArgs, MigrateCmd, fail};
-use crate::client::{self, Client, ClientError};
-use crate::config::{self, Config, Overrides};
-use crate::database::offline;
-use crate::protocol::{EntryInfo, ErrorCode, Found, MigrateAction, Query, Request, Response};
-use crate::settings;
+use super::exit::{fail, miss, unexpected};
+use crate::client::{self, Client};
+use crate::config::Config;
+use crate::protocol::{EntryInfo, ErrorCode, Found, Query, Request, Response};
 
-pub fn run(command: Cmd, overrides: Overrides, env: Vec<(String, String)>) -> ExitCode {
-    if let Cmd::Doctor = command {
-        return match runtime() {
-            Ok(runtime) => runtime.block_on(super::doctor::run(settings::load(&overrides, env))),
-            Err(e) => fail(&e),
-        };
-    }
-    let loaded = match settings::load(&overrides, env) {
-        Ok(loaded) => loaded,
-        Err(e) => return fail(&e.to_string()),
-    };
-    if let Cmd::Config = command {
-        print!("{}", config::render(&loaded));
-        return ExitCode::SUCCESS;
-    }
-    let runtime = match runtime() {
-        Ok(runtime) => runtime,
-        Err(e) => return fail(&e),
-    };
-    let socket = loaded.config.socket.clone();
-    let deadline = client::deadline(&loaded.config);
-    runtime.block_on(async move {
-        if let Cmd::Bench(args) = command {
-            return super::bench::run(&socket, args).await;
-        }
-        match command {
-            Cmd::Warm(args) => return super::warm::run(&loaded.config, args).await,
-            Cmd::Start => {
-                return super::start::start(&loaded.config, overrides.config.as_deref()).await;
-            }
-            Cmd::Stop => return super::start::stop(&loaded.config).await,
-            Cmd::Themes { query } => {
-                return super::themes::list(&loaded.config, query.as_deref()).await;
-            }
-            Cmd::Theme(args) => return super::themes::run(&loaded.config, args).await,
-            _ => {}
-        }
-        if let Some(request) = database_request(&command) {
-            return database_command(&loaded.config, request).await;
-        }
-        let request = match request_for(&command) {
-            Ok(request) => request,
-            Err(e) => return fail(&e),
-        };
-        let mut client = match Client::connect(&socket, deadline).await {
-            Ok(client) => client,
-            Err(e) => return fail(&e.to_string()),
-        };
-        match client.request(&request).await {
-            Ok(response) => print_response(&command, response),
-            Err(e) => fail(&e.to_string()),
-        }
-    })
+/// What every domain command takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DomainArgs {
+    /// react, react:base, svelte, vue or react-native (default: github.framework)
+    #[arg(short, long)]
+    pub framework: Option<String>,
+    /// Also print where the answer came from, its age and freshness (to stderr)
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))
-}
-
-fn request_for(command: &Cmd) -> Result<Request, String> {
-    Ok(match command {
-        Cmd::Ping => Request::Ping,
-        Cmd::Get { key, .. } => Request::Get { key: key.clone() },
-        Cmd::Set { key, ttl } => {
-            let mut value = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut value)
-                .map_err(|e| format!("cannot read the value from stdin: {e}"))?;
-            Request::Set {
-                key: key.clone(),
-                value: Bytes::from(value),
-                ttl: *ttl,
-            }
-        }
-        Cmd::Del { key } => Request::Delete { key: key.clone() },
-        Cmd::Keys { pattern } => Request::Keys {
-            pattern: pattern.clone(),
-        },
-        Cmd::Stats { .. } => Request::Stats,
-        Cmd::Clear { shared } => Request::Clear { shared: *shared },
-        Cmd::Daemon { .. }
-        | Cmd::Config
-        | Cmd::Bench(_)
-        | Cmd::Warm(_)
-        | Cmd::Start
-        | Cmd::Stop
-        | Cmd::Themes { .. }
-        | Cmd::Theme(_)
-        | Cmd::Doctor
-        | Cmd::Mcp(_)
-        | Cmd::Migrate { .. }
-        | Cmd::Maintenance => unreachable!("handled before a request is built"),
-        domain => {
-            let (query, args) = domain_query(domain).expect("the rest are domain commands");
-            Request::Shadcn {
-                framework: args.framework.clone(),
-                query,
-            }
-        }
-    })
-}
-
-/// The query a domain command asks, with its common arguments.
-fn domain_query(command: &Cmd) -> Option<(Query, &DomainArgs)> {
-    Some(match command {
-        Cmd::Component { name, domain } => (Query::Component { name: name.clone() }, domain),
-        Cmd::Demo { name, domain } => (Query::Demo { name: name.clone() }, domain),
-        Cmd::Metadata { name, domain } => (Query::Metadata { name: name.clone() }, domain),
-        Cmd::Block {
-            name,
-            with_components,
-            domain,
-        } => (
-            Query::Block {
-                name: name.clone(),
-                include_components: *with_components,
-            },
-            domain,
-        ),
-        Cmd::Components { domain } => (Query::ListComponents, domain),
-        Cmd::Blocks { category, domain } => (
-            Query::ListBlocks {
-                category: category.clone(),
-            },
-            domain,
-        ),
-        Cmd::Structure { path, domain } => (
-            Query::Structure {
-                path: path.clone(),
-                owner: None,
-                repo: None,
-                branch: None,
-            },
-            domain,
-        ),
-        _ => return None,
-    })
-}
-
-fn print_response(command: &Cmd, response: Response) -> ExitCode {
-    let miss = ExitCode::from(1);
-    match (command, response) {
-        (_, Response::Error(e)) if e.code == ErrorCode::NotFound => {
+/// Sends one request. A failure to reach the daemon, or an error answer, is reported here and
+/// becomes the exit code: 1 for not found, 2 for the rest.
+async fn ask(config: &Config, request: &Request) -> Result<Response, ExitCode> {
+    let mut client = Client::connect(&config.socket, client::deadline(config))
+        .await
+        .map_err(|e| fail(&e.to_string()))?;
+    match client.request(request).await {
+        Ok(Response::Error(e)) if e.code == ErrorCode::NotFound => {
             eprintln!("{}", e.message);
-            miss
+            Err(miss())
         }
-        (_, Response::Error(e)) => fail(&e.message),
-        (Cmd::Ping, Response::Pong) => {
+        Ok(Response::Error(e)) => Err(fail(&e.message)),
+        Ok(response) => Ok(response),
+        Err(e) => Err(fail(&e.to_string())),
+    }
+}
+
+pub async fn ping(config: &Config) -> ExitCode {
+    match ask(config, &Request::Ping).await {
+        Ok(Response::Pong) => {
             println!("pong");
             ExitCode::SUCCESS
         }
-        (Cmd::Get { verbose, key }, Response::Value(found)) => match found {
-            Some(found) => print_found(key, *verbose, &found),
-            None => {
-                eprintln!("miss: {key} is not cached");
-                miss
-            }
-        },
-        (command, Response::Value(Some(found))) if domain_query(command).is_some() => {
-            let (query, args) = domain_query(command).expect("a domain command");
-            print_found(query.name(), args.verbose, &found)
+        Ok(other) => unexpected(other),
+        Err(code) => code,
+    }
+}
+
+pub async fn get(config: &Config, key: String, verbose: bool) -> ExitCode {
+    match ask(config, &Request::Get { key: key.clone() }).await {
+        Ok(Response::Value(Some(found))) => print_found(&key, verbose, &found),
+        Ok(Response::Value(None)) => {
+            eprintln!("miss: {key} is not cached");
+            miss()
         }
-        (Cmd::Set { key, .. }, Response::Stored(ack)) => {
+        Ok(other) => unexpected(other),
+        Err(code) => code,
+    }
+}
+
+/// Stores stdin under `key`.
+pub async fn set(config: &Config, key: String, ttl: Option<Duration>) -> ExitCode {
+    let mut value = Vec::new();
+    if let Err(e) = std::io::stdin().read_to_end(&mut value) {
+        return fail(&format!("cannot read the value from stdin: {e}"));
+    }
+    let request = Request::Set {
+        key: key.clone(),
+        value: Bytes::from(value),
+        ttl,
+    };
+    match ask(config, &request).await {
+        Ok(Response::Stored(ack)) => {
             eprintln!("stored {key} ({ack:?})");
             ExitCode::SUCCESS
         }
-        (Cmd::Del { .. }, Response::Deleted(existed)) => {
-            if existed {
-                ExitCode::SUCCESS
-            } else {
-                miss
-            }
-        }
-        (Cmd::Clear { .. }, Response::Cleared(n)) => {
-            eprintln!("cleared {n} entries");
-            ExitCode::SUCCESS
-        }
-        (Cmd::Keys { .. }, Response::Keys(keys)) => {
+        Ok(other) => unexpected(other),
+        Err(code) => code,
+    }
+}
+
+pub async fn del(config: &Config, key: String) -> ExitCode {
+    match ask(config, &Request::Delete { key }).await {
+        Ok(Response::Deleted(true)) => ExitCode::SUCCESS,
+        Ok(Response::Deleted(false)) => miss(),
+        Ok(other) => unexpected(other),
+        Err(code) => code,
+    }
+}
+
+pub async fn keys(config: &Config, pattern: Option<String>) -> ExitCode {
+    match ask(config, &Request::Keys { pattern }).await {
+        Ok(Response::Keys(keys)) => {
             let mut out = std::io::stdout().lock();
             for key in keys {
                 let _ = writeln!(out, "{key}");
             }
             ExitCode::SUCCESS
         }
-        (Cmd::Stats { json }, Response::Stats(stats)) => {
-            if *json {
-                match serde_json::to_string_pretty(&stats) {
-                    Ok(text) => println!("{text}"),
-                    Err(e) => return fail(&e.to_string()),
-                }
-            } else {
-                print!("{}", super::stats::table(&stats));
-            }
+        Ok(other) => unexpected(other),
+        Err(code) => code,
+    }
+}
+
+pub async fn clear(config: &Config, shared: bool) -> ExitCode {
+    match ask(config, &Request::Clear { shared }).await {
+        Ok(Response::Cleared(n)) => {
+            eprintln!("cleared {n} entries");
             ExitCode::SUCCESS
         }
-        (_, other) => fail(&format!("unexpected answer from the daemon: {other:?}")),
+        Ok(other) => unexpected(other),
+        Err(code) => code,
     }
 }
 
-fn database_request(command: &Cmd) -> Option<Request> {
-    match command {
-        Cmd::Migrate { action } => Some(Request::Migrate(match action {
-            MigrateCmd::Status => MigrateAction::Status,
-            MigrateCmd::Up { n } => MigrateAction::Up(*n),
-            MigrateCmd::Down { n } => MigrateAction::Down(n.unwrap_or(1)),
-        })),
-        Cmd::Maintenance => Some(Request::Maintenance),
-        _ => None,
-    }
-}
-
-/// Through the daemon when one runs; otherwise on the data dir directly.
-async fn database_command(config: &Config, request: Request) -> ExitCode {
-    let response = match Client::connect(&config.socket, client::deadline(config)).await {
-        Ok(mut client) => match client.request(&request).await {
-            Ok(response) => response,
-            Err(e) => return fail(&e.to_string()),
+pub async fn stats(config: &Config, json: bool) -> ExitCode {
+    match ask(config, &Request::Stats).await {
+        Ok(Response::Stats(stats)) if json => match serde_json::to_string_pretty(&stats) {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e.to_string()),
         },
-        Err(ClientError::NoDaemon(_)) => {
-            eprintln!(
-                "no daemon running; opening {} directly",
-                config.data_dir.display()
-            );
-            let result = match request {
-                Request::Migrate(action) => {
-                    offline::migrate(&config.l2, &config.data_dir, action.into())
-                        .await
-                        .map(|list| {
-                            Response::Migrations(list.into_iter().map(Into::into).collect())
-                        })
-                }
-                _ => offline::maintenance(&config.l2, &config.data_dir)
-                    .await
-                    .map(|report| Response::Maintenance(report.into())),
-            };
-            match result {
-                Ok(response) => response,
-                Err(e) => return fail(&e.to_string()),
-            }
+        Ok(Response::Stats(stats)) => {
+            print!("{}", super::stats::table(&stats));
+            ExitCode::SUCCESS
         }
-        Err(e) => return fail(&e.to_string()),
+        Ok(other) => unexpected(other),
+        Err(code) => code,
+    }
+}
+
+/// A domain command: `component`, `demo`, `metadata`, `block`, `components`, `blocks`,
+/// `structure`.
+pub async fn shadcn(config: &Config, query: Query, args: DomainArgs) -> ExitCode {
+    let what = query.name();
+    let request = Request::Shadcn {
+        framework: args.framework,
+        query,
     };
-    match response {
-        Response::Migrations(list) => {
-            for m in list {
-                let state = match m.applied_ms {
-                    Some(at) => format!(
-                        "applied {}",
-                        humantime::format_rfc3339_seconds(
-                            std::time::UNIX_EPOCH + Duration::from_millis(at),
-                        )
-                    ),
-                    None => "pending".to_owned(),
-                };
-                println!("{:04} {:<24} {state}", m.version, m.name);
-            }
-            ExitCode::SUCCESS
-        }
-        Response::Maintenance(r) => {
-            println!(
-                "deleted {} stale, evicted {}; {} rows, {} bytes stored; took {:.1} ms",
-                r.stale_deleted,
-                r.evicted,
-                r.rows,
-                r.bytes,
-                r.took.as_secs_f64() * 1e3
-            );
-            ExitCode::SUCCESS
-        }
-        Response::Error(e) => fail(&e.message),
-        other => fail(&format!("unexpected answer from the daemon: {other:?}")),
+    match ask(config, &request).await {
+        Ok(Response::Value(Some(found))) => print_found(what, args.verbose, &found),
+        Ok(other) => unexpected(other),
+        Err(code) => code,
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use super::fail;
+use super::exit::fail;
 use crate::client::{Client, ClientError};
 use crate::config::Config;
 use crate::protocol::{Request, Response};
@@ -120,10 +120,11 @@ pub async fn stop(config: &Config) -> ExitCode {
         }
         Err(e) => return fail(&e.to_string()),
     };
-    let pid = client.daemon.pid as libc::pid_t;
+    let pid = client.daemon.pid;
     drop(client);
+    let target = pid as libc::pid_t;
     // SAFETY: kill(2) with a pid the daemon gave us; at worst it fails with ESRCH.
-    if pid <= 0 || unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
+    if target <= 0 || unsafe { libc::kill(target, libc::SIGTERM) } != 0 {
         return fail(&format!(
             "cannot signal the daemon (pid {pid}): {}",
             std::io::Error::last_os_error()
@@ -133,7 +134,7 @@ pub async fn stop(config: &Config) -> ExitCode {
     let patience = config.daemon.drain_timeout + Duration::from_secs(10);
     let until = Instant::now() + patience;
     while Instant::now() < until {
-        if !running(pid) {
+        if !crate::procfs::running(pid) {
             println!("stopped the shadcache daemon (pid {pid})");
             return ExitCode::SUCCESS;
         }
@@ -143,17 +144,4 @@ pub async fn stop(config: &Config) -> ExitCode {
         "the daemon (pid {pid}) is still running {} s after SIGTERM",
         patience.as_secs()
     ))
-}
-
-/// Whether `pid` is a live process: one that exited but was not yet reaped by its parent (a
-/// zombie) has stopped too.
-fn running(pid: libc::pid_t) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // The state follows the command name, which is in parentheses and may hold spaces.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().next())
-            .is_some_and(|state| state != "Z" && state != "X"),
-        Err(_) => false,
-    }
 }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::fail;
+use super::exit::fail;
 use crate::client::Client;
 use crate::config::Config;
 use crate::themes::{self, Preset, Tailwind};

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::fail;
+use super::exit::fail;
 use crate::client::Client;
 use crate::config::Config;
 use crate::protocol::{ErrorCode, Request, Response, WireError};

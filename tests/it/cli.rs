@@ -9,7 +9,6 @@ tests![
     stats_table_and_json,
     no_daemon_says_how_to_start_one,
     config_shows_sources_and_bad_config_names_line_and_key,
-    bench_smoke_run_prints_its_rows,
     start_and_stop_a_daemon_without_a_service_manager,
 ];
 
@@ -144,58 +143,6 @@ fn config_shows_sources_and_bad_config_names_line_and_key() {
     assert!(
         err.contains("line 3") && err.contains("sweep") && err.contains("c.toml"),
         "{err}"
-    );
-}
-
-/// The benchmark harness's short run: against the daemon and against the bare echo floor,
-/// each prints its result row (bench/run.sh runs the long version beside Redis and PGlite).
-fn bench_smoke_run_prints_its_rows() {
-    let d = TestDaemon::start();
-    for args in [
-        &[
-            "bench",
-            "--requests",
-            "50",
-            "--keys",
-            "20",
-            "--clients",
-            "2",
-        ][..],
-        &[
-            "bench",
-            "--requests",
-            "50",
-            "--keys",
-            "20",
-            "--zipf",
-            "1.0",
-            "--op",
-            "set",
-        ][..],
-        &[
-            "bench",
-            "--echo",
-            "--requests",
-            "50",
-            "--label",
-            "bare echo",
-        ][..],
-    ] {
-        let out = d.cli(args, None);
-        let stdout = text(&out.stdout);
-        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
-        let row = stdout
-            .lines()
-            .find(|l| l.starts_with("| "))
-            .unwrap_or_default();
-        assert_eq!(row.matches('|').count(), 10, "{args:?}: {stdout}");
-        assert!(stdout.contains("latency us: p50"), "{stdout}");
-    }
-    let l1 = d.cli(&["bench", "--requests", "50", "--keys", "20"], None);
-    assert!(
-        text(&l1.stdout).contains("answered by: L1 memory 100.0%"),
-        "{}",
-        text(&l1.stdout)
     );
 }
 

@@ -3,6 +3,7 @@
 
 mod runner;
 
+mod bench;
 mod cli;
 mod crash;
 mod doctor;
@@ -29,6 +30,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args = libtest_mimic::Arguments::from_args();
     let tests = [
+        bench::tests(),
         cli::tests(),
         crash::tests(),
         doctor::tests(),

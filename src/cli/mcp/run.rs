@@ -9,7 +9,7 @@ use tokio::sync::Mutex;
 
 use super::daemon::Daemon;
 use super::server::Shadcn;
-use crate::cli::fail;
+use crate::cli::exit::fail;
 use crate::config::Overrides;
 use crate::settings;
 
