@@ -287,7 +287,7 @@ pub fn theme_presets(data: &[u8]) {
         return;
     };
     let json = |presets: &[crate::themes::Preset]| {
-        let pairs: Vec<(&str, &crate::themes::preset::Js)> =
+        let pairs: Vec<(&str, &crate::themes::Js)> =
             presets.iter().map(|p| (p.id.as_str(), &p.value)).collect();
         serde_json::to_string(&pairs).unwrap()
     };

@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 use toml::{Table, Value};
 
-use super::load::{ConfigError, Source};
+use super::error::ConfigError;
 use super::model::FileConfig;
+use super::source::Source;
 
 const PREFIX: &str = "SHADCACHE_";
 

@@ -10,38 +10,10 @@ use serde::Deserialize;
 use toml::{Table, Value};
 
 use super::env::{apply_env, apply_token};
+pub use super::error::ConfigError;
 use super::model::{Config, FileConfig};
 use super::paths;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("config file {path}, line {line}: {message}")]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
-    #[error("environment variable {var}: {message}")]
-    Env { var: String, message: String },
-    #[error("config ({path}): {message}")]
-    Invalid { path: PathBuf, message: String },
-    #[error("{0}")]
-    Paths(String),
-}
-
-/// Where one key's effective value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    Default,
-    File,
-    Env(String),
-    Flag,
-}
+pub use super::source::Source;
 
 /// Values given on the command line; they beat everything else.
 #[derive(Debug, Clone, Default)]

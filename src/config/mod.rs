@@ -2,11 +2,13 @@
 
 mod by_kind;
 mod env;
+mod error;
 mod load;
 mod model;
 mod paths;
 mod show;
 mod size;
+mod source;
 mod validate;
 
 pub use by_kind::{Strategy, StrategyConfig, TtlConfig};

@@ -8,62 +8,23 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::task::JoinHandle;
 
 use super::access::AccessBatch;
 use super::db::Db;
 use super::durability;
 use super::error::L2Error;
-use super::migrate::{self, MigrateAction, MigrationInfo};
+use super::message::{ToDatabase, WaitingWrite};
+use super::migrate;
 use super::phase::{Life, Opened};
 use super::query::Job;
-use super::report::{MaintenanceReport, close, maintenance, stats};
+use super::report::{close, maintenance, stats};
 use super::space::{self, Access};
 use crate::config::{L2Backend, L2Config, SyncMode};
 use crate::data_dir::DataDirLock;
-use crate::glob::Glob;
 use crate::key::Key;
-use crate::protocol::TierStats;
-use crate::tier::{Entry, EntryMeta, Reply, unix_ms};
-
-/// A write held while the database opens, with the port its answer goes to.
-type WaitingWrite = (Vec<(Key, Entry)>, Reply<()>);
-/// An operator command's answer: its own errors, for the wire's codes.
-type CommandReply<T> = RpcReplyPort<Result<T, L2Error>>;
-
-pub enum ToDatabase {
-    GetMany(Vec<Key>, Reply<Vec<Option<Entry>>>),
-    PutMany(Vec<(Key, Entry)>, Reply<()>),
-    DeleteMany(Vec<Key>, Reply<u64>),
-    Peek(Key, Reply<Option<EntryMeta>>),
-    Touch(Key, Option<u64>, Reply<bool>),
-    Keys(Glob, Reply<Vec<Key>>),
-    Clear(Reply<u64>),
-    Stats(Reply<TierStats>),
-    Ping(Reply<()>),
-    Migrate(MigrateAction, CommandReply<Vec<MigrationInfo>>),
-    Maintenance(CommandReply<MaintenanceReport>),
-    /// From the opening task.
-    Opened(u64, Result<Arc<Db>, L2Error>),
-    /// From the connection task: the database went away.
-    ConnectionLost(u64, String),
-    /// Timers.
-    Reopen,
-    ExpireWaiting,
-    FlushAccess,
-    MaintenanceTick,
-    SyncTick,
-    /// From query tasks: keys read (for access tracking) and outcomes (for stats).
-    Accessed {
-        keys: Vec<Key>,
-        at: u64,
-        misses: u64,
-    },
-    QueryFailed,
-    #[cfg(test)]
-    Panic,
-}
+use crate::tier::{Entry, Reply, unix_ms};
 
 const RETRY_WHILE_OPENING: Duration = Duration::from_millis(100);
 

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use futures::FutureExt;
 
-use super::actor::ToDatabase;
 use super::error::L2Error;
+use super::message::ToDatabase;
 use super::migrate::{MigrateAction, MigrationInfo};
 use super::report::MaintenanceReport;
 use crate::glob::Glob;

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use ractor::ActorRef;
 
-use super::actor::ToDatabase;
 use super::db::Db;
 use super::durability;
 use super::error::L2Error;
+use super::message::ToDatabase;
 use super::space;
 use crate::tier::Reply;
 

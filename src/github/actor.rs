@@ -11,54 +11,14 @@ use bytes::Bytes;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::Semaphore;
 
-use super::http::{Fetched, Http, HttpConfig, Origin};
-use super::listing::{CachedTree, fetch_tree};
-use super::quota::{Headers, Priority, Quota};
+use super::http::{Http, HttpConfig, Origin};
+use super::listing::fetch_tree;
+use super::message::{CachedTree, Counts, Pacer, RATE_LIMIT_KEY, ToGithub, TreeAnswer};
+use super::quota::{Priority, Quota};
 use super::read::{ReadTask, token_tag};
-use super::tree::RegistryTree;
 use crate::config::{GithubConfig, TtlConfig};
-use crate::key::Key;
 use crate::protocol::{TierName, TierStats};
-use crate::shadcn::framework::Framework;
 use crate::tier::{Entry, Lookup, Reply, TierError, Urgency, unix_ms};
-
-const LABEL: &str = "L3 github";
-
-pub enum ToGithub {
-    /// Keys with the stale copy the cache holds, if any (see [`crate::tier::Origin`]).
-    Fetch(Vec<(Key, Option<Entry>)>, Urgency, Reply<Vec<Lookup>>),
-    Stats(Reply<TierStats>),
-    /// From read tasks: the framework's tree, fetched or revalidated when stale.
-    Tree(&'static Framework, Reply<TreeAnswer>),
-    /// From the tree task.
-    TreeDone(&'static str, Result<CachedTree, TierError>),
-    /// From any task: an answer's rate-limit headers.
-    Observed {
-        origin: Origin,
-        headers: Headers,
-        rate_limited: bool,
-    },
-    /// From read tasks: outcomes, for stats.
-    Answered(Counts),
-}
-
-/// What read tasks found, for stats.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Counts {
-    pub(super) found: u64,
-    /// Stale copies confirmed current by their blob sha or ETag: nothing downloaded.
-    pub(super) unchanged: u64,
-    pub(super) not_found: u64,
-    pub(super) failed: u64,
-}
-
-/// The tree a read plans against, and why it is not a fresh one if it is not: a tree GitHub
-/// could not confirm still locates files, but cannot confirm a stale copy.
-#[derive(Clone)]
-pub struct TreeAnswer {
-    pub(super) tree: Arc<RegistryTree>,
-    pub(super) unconfirmed: Option<TierError>,
-}
 
 pub struct GithubTier;
 
@@ -66,8 +26,6 @@ pub struct GithubArgs {
     pub config: GithubConfig,
     pub ttl: TtlConfig,
 }
-
-pub(super) type Pacer = governor::DefaultDirectRateLimiter;
 
 pub struct GithubState {
     http: Arc<Http>,
@@ -270,8 +228,6 @@ impl Actor for GithubTier {
     }
 }
 
-/// The key under which the quota state is served (DESIGN.md).
-pub const RATE_LIMIT_KEY: &str = "metadata:github_rate_limit";
 /// Short-lived in the upper tiers: the state changes with every answer.
 const RATE_LIMIT_TTL_MS: u64 = 1_000;
 
@@ -280,36 +236,6 @@ fn quota_entry(quota: &Quota) -> Entry {
     let now = unix_ms();
     let json = serde_json::to_vec_pretty(quota.state()).expect("quota state serialises");
     Entry::new(Bytes::from(json), now, Some(now + RATE_LIMIT_TTL_MS))
-}
-
-pub(super) fn unavailable(reason: &str) -> TierError {
-    TierError::Unavailable {
-        tier: LABEL,
-        reason: reason.to_owned(),
-    }
-}
-
-/// Sends the headers of an answer to the actor and turns the answer into a plain result.
-pub(super) fn report(
-    myself: &ActorRef<ToGithub>,
-    origin: Origin,
-    (outcome, headers): (Result<Fetched, super::http::FetchError>, Headers),
-) -> Result<Fetched, TierError> {
-    let rate_limited = matches!(outcome, Ok(Fetched::RateLimited));
-    let _ = myself.send_message(ToGithub::Observed {
-        origin,
-        headers: headers.clone(),
-        rate_limited,
-    });
-    match outcome {
-        Ok(Fetched::RateLimited) => Err(TierError::RateLimited {
-            origin: TierName::Github,
-            retry_in: headers.wait_hint(unix_ms()),
-        }),
-        Ok(fetched) => Ok(fetched),
-        Err(e) if e.is_upstream_failure() => Err(unavailable(&e.to_string())),
-        Err(e) => Err(TierError::BadUpstream(e.to_string())),
-    }
 }
 
 #[cfg(test)]

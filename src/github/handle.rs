@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::actor::{RATE_LIMIT_KEY, ToGithub};
+use super::message::{RATE_LIMIT_KEY, ToGithub};
 use crate::key::Key;
 use crate::protocol::{TierName, TierStats};
 use crate::shadcn::ShadcnKey;

@@ -7,27 +7,11 @@ use std::sync::Arc;
 
 use ractor::ActorRef;
 
-use super::actor::{Pacer, ToGithub, report, unavailable};
 use super::http::{Fetched, Http, Origin};
+use super::message::{CachedTree, Pacer, RootListing, ToGithub, report, unavailable};
 use super::tree::RegistryTree;
 use crate::shadcn::framework::Framework;
 use crate::tier::{TierError, unix_ms};
-
-#[derive(Clone)]
-pub struct CachedTree {
-    /// Every root's listing in one.
-    pub(super) tree: Arc<RegistryTree>,
-    /// Each root's own, in the order of `Framework::roots`.
-    roots: Vec<RootListing>,
-    pub(super) fetched_ms: u64,
-}
-
-#[derive(Clone)]
-pub struct RootListing {
-    tree: Arc<RegistryTree>,
-    /// ETag of the parent directory listing that named the root's sha.
-    etag: Option<String>,
-}
 
 /// Each of the framework's roots (the registry, and any other directory its content lives
 /// in) costs two API calls at most: its parent directory's listing names the root's tree sha

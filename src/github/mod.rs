@@ -6,6 +6,7 @@ mod actor;
 mod handle;
 pub mod http;
 mod listing;
+mod message;
 pub mod plan;
 pub mod quota;
 mod read;
@@ -13,5 +14,6 @@ pub mod registry_file;
 pub mod tree;
 pub mod values;
 
-pub(crate) use actor::{GithubArgs, GithubTier, ToGithub};
+pub(crate) use actor::{GithubArgs, GithubTier};
 pub use handle::{GithubHandle, serves};
+pub(crate) use message::ToGithub;

@@ -12,8 +12,8 @@ use bytes::Bytes;
 use ractor::ActorRef;
 use tokio::sync::Semaphore;
 
-use super::actor::{Counts, Pacer, RATE_LIMIT_KEY, ToGithub, TreeAnswer, report, unavailable};
 use super::http::{Fetched, Http, Origin};
+use super::message::{Counts, Pacer, RATE_LIMIT_KEY, ToGithub, TreeAnswer, report, unavailable};
 use super::plan::{self, FileRef, Plan, SingleFile};
 use super::values;
 use crate::config::TtlConfig;

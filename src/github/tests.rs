@@ -5,6 +5,7 @@ use ractor::Actor;
 
 use super::*;
 use crate::github::read::git_blob_sha;
+use crate::key::Key;
 use crate::testkit::fixtures;
 use crate::testkit::origin::FakeOrigin;
 use crate::tier::Validator;

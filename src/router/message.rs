@@ -8,10 +8,10 @@ use ractor::RpcReplyPort;
 use tokio::sync::oneshot;
 
 use super::command::Command;
-use super::walk::{Outcome, Policy};
+use super::policy::Policy;
 use crate::config::BreakerConfig;
 use crate::key::Key;
-use crate::protocol::Response;
+use crate::protocol::{Response, StaleReason, TierName};
 use crate::tier::{Entry, Lookup, TierError, Urgency};
 
 pub enum ToRouter {
@@ -57,4 +57,20 @@ pub struct Fetched {
     /// The fetch was the breaker's probe.
     pub probe: bool,
     pub urgency: Urgency,
+}
+
+/// What the router learns from a finished command, for its counters.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub answered_by: Vec<TierName>,
+    pub misses: u64,
+    pub promotions: u64,
+    /// Keys answered with an expired copy, by why.
+    pub stale: Vec<StaleReason>,
+    pub error: bool,
+    /// How long each local tier took to answer a read.
+    pub latency: Vec<(TierName, Duration)>,
+    /// Hits to copy into the tiers above the one (by depth) that had them, after the answer
+    /// is sent: promotion is not on the reader's critical path.
+    pub promote: Vec<(usize, Vec<(Key, Entry)>)>,
 }

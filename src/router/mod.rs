@@ -3,11 +3,13 @@
 mod actor;
 mod breaker;
 mod command;
+mod execute;
 mod fetch;
 mod handle;
 mod message;
 #[cfg(test)]
 mod origin_tests;
+mod policy;
 mod read;
 #[cfg(test)]
 mod tests;
@@ -18,4 +20,5 @@ pub(crate) use actor::{Router, RouterArgs};
 pub use command::Command;
 pub use handle::{FastPath, RouterHandle};
 pub(crate) use message::ToRouter;
-pub use walk::{Policy, Tiers};
+pub use policy::Policy;
+pub use walk::Tiers;

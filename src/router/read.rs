@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-use super::message::{ToRouter, Want};
-use super::walk::{Outcome, Walk};
+use super::message::{Outcome, ToRouter, Want};
+use super::walk::Walk;
 use crate::key::Key;
 use crate::protocol::{Found, StaleReason, TierName};
 use crate::tier::{Entry, Lookup, TierError, Urgency, unix_ms};

@@ -15,8 +15,8 @@ use tokio::net::unix::OwnedWriteHalf;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::Limits;
 use super::dispatch::{self, Dispatcher};
+use super::limits::Limits;
 use crate::protocol::codec::{self, CodecError};
 use crate::protocol::{
     ErrorCode, Hello, HelloReply, MAGIC, PROTOCOL_VERSION, Request, Response, WireError,

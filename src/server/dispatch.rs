@@ -12,7 +12,7 @@ use crate::protocol::{ErrorCode, Request, Response, WireError};
 use crate::router::{Command, RouterHandle};
 use crate::supervisor::SupervisorHandle;
 
-use super::ServerCounters;
+use super::limits::ServerCounters;
 
 /// More keys than this in one `mget`/`mset` is refused rather than queued.
 pub const MAX_BATCH: usize = 10_000;

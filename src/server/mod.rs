@@ -3,55 +3,24 @@
 mod connection;
 mod dispatch;
 mod l2;
+mod limits;
 mod listener;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use dispatch::{Dispatcher, command};
+pub use limits::{Limits, ServerCounters};
 pub use listener::{ListenError, Listener};
 
-use crate::config::Config;
 use crate::database::DatabaseHandle;
 use crate::protocol::{ErrorCode, WireError};
 use crate::router::RouterHandle;
 use crate::supervisor::SupervisorHandle;
-
-#[derive(Debug, Default)]
-pub struct ServerCounters {
-    pub open: AtomicU64,
-    pub total: AtomicU64,
-    pub refused: AtomicU64,
-    pub requests: AtomicU64,
-    pub request_errors: AtomicU64,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub max_frame: usize,
-    pub frame_timeout: Duration,
-    pub max_pipeline: usize,
-    pub max_connections: u64,
-    pub uid: u32,
-}
-
-impl Limits {
-    pub fn from_config(config: &Config) -> Limits {
-        let d = &config.daemon;
-        Limits {
-            max_frame: d.max_frame_size.bytes() as usize,
-            frame_timeout: d.frame_timeout,
-            max_pipeline: d.max_pipeline as usize,
-            max_connections: d.max_connections,
-            // SAFETY: getuid has no preconditions and cannot fail.
-            uid: unsafe { libc::getuid() },
-        }
-    }
-}
 
 pub struct Server {
     listener: Listener,

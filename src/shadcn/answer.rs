@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::framework::FRAMEWORKS;
+use super::framework::{FRAMEWORKS, Framework, framework};
 use super::key::ShadcnKey;
 use super::shape::{
     blocks_by_category, components_used, error, invalid, matches_repo, metadata, pretty, reshape,
@@ -21,7 +21,7 @@ use crate::protocol::{ErrorCode, Found, Query, Response};
 use crate::router::{Command, RouterHandle};
 
 /// A kind of named item: `ShadcnKey::Component` and its like.
-type Item = fn(&'static super::Framework, String) -> ShadcnKey;
+type Item = fn(&'static Framework, String) -> ShadcnKey;
 
 /// Answers one domain request through the router. `fallback` is the daemon's configured
 /// framework, used when the request names none.
@@ -31,7 +31,7 @@ pub async fn answer(
     framework_name: Option<&str>,
     query: Query,
 ) -> Response {
-    let fw = match super::framework(framework_name.unwrap_or(fallback)) {
+    let fw = match framework(framework_name.unwrap_or(fallback)) {
         Ok(fw) => fw,
         Err(e) => return invalid(e),
     };

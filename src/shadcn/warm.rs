@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::ShadcnKey;
 use super::framework::Framework;
+use super::key::ShadcnKey;
 use crate::protocol::{ErrorCode, Request, Response};
 
 /// How a warm went, for the summary.

@@ -3,7 +3,8 @@
 //! every value through the colour conversion, then `:root { … }` and `.dark { … }`.
 
 use super::color;
-use super::preset::{Js, Preset};
+use super::literal::Js;
+use super::preset::Preset;
 
 /// Filled in, in this order, when a mode lacks them.
 const FALLBACK: [(&str, &str); 13] = [

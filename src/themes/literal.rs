@@ -1,7 +1,82 @@
 //! The JavaScript literal reader behind the presets file: one value from a byte offset, in
 //! the subset `preset.rs` describes, failing with the line it stopped at.
 
-use super::preset::{Js, ParseError};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+
+/// A JavaScript value from the literal, objects keeping their source order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Js {
+    Str(String),
+    /// The number as written (`0.5`, `-1e3`): only ever printed back.
+    Num(String),
+    Bool(bool),
+    /// `null`, or `undefined` (which upstream turns into `null`).
+    Null,
+    Array(Vec<Js>),
+    Object(Vec<(String, Js)>),
+}
+
+impl Js {
+    pub fn get(&self, key: &str) -> Option<&Js> {
+        match self {
+            Js::Object(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Js::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn fields(&self) -> &[(String, Js)] {
+        match self {
+            Js::Object(fields) => fields,
+            _ => &[],
+        }
+    }
+}
+
+impl Serialize for Js {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Js::Str(s) => serializer.serialize_str(s),
+            Js::Num(n) => match n.parse::<f64>() {
+                Ok(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => serializer.serialize_i64(n as i64),
+                Ok(n) if n.is_finite() => serializer.serialize_f64(n),
+                _ => serializer.serialize_none(),
+            },
+            Js::Bool(b) => serializer.serialize_bool(*b),
+            Js::Null => serializer.serialize_none(),
+            Js::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Js::Object(fields) => {
+                let mut map = serializer.serialize_map(Some(fields.len()))?;
+                for (key, value) in fields {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("theme-presets.ts has no `export const defaultPresets = {{`")]
+    NoPresets,
+    #[error("theme-presets.ts, line {line}: {message}")]
+    At { line: usize, message: String },
+    #[error("theme-presets.ts: `defaultPresets` is not an object of presets")]
+    NotPresets,
+}
 
 /// Nesting deeper than this is not a preset file (and would exhaust the stack).
 const MAX_DEPTH: usize = 32;

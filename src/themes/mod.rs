@@ -11,6 +11,8 @@ pub mod preset;
 mod tools;
 
 pub use css::Tailwind;
+#[cfg(any(fuzzing, test))]
+pub use literal::Js;
 pub use preset::{Preset, parse};
 pub use tools::{Apply, apply, find_id, get, list};
 

@@ -77,7 +77,7 @@ fn choose<'a>(presets: &'a [Preset], args: &Apply) -> Result<&'a Preset, String>
             let description = |p: &Preset| {
                 p.value
                     .get("description")
-                    .and_then(super::preset::Js::as_str)
+                    .and_then(super::literal::Js::as_str)
                     .unwrap_or(p.label())
                     .to_lowercase()
             };
