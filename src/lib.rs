@@ -20,6 +20,7 @@ pub mod fuzzing;
 pub mod testkit;
 
 pub(crate) mod backoff;
+pub(crate) mod clock;
 pub(crate) mod config;
 pub(crate) mod daemon;
 pub(crate) mod data_dir;

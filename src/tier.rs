@@ -8,7 +8,7 @@
 //! only a broken actor panics or returns `Err` from a handler.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -209,11 +209,6 @@ pub trait Tier: Send + Sync + 'static {
     fn ping(&self) -> TierFuture<()>;
 }
 
-/// Wall-clock milliseconds since the Unix epoch: what timestamps on entries are measured in,
-/// because they outlive the process (L2).
-pub fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+/// Wall-clock milliseconds since the Unix epoch, as the daemon's [`crate::clock`] reads it:
+/// what timestamps on entries are measured in, because they outlive the process (L2).
+pub use crate::clock::unix_ms;

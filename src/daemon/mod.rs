@@ -83,6 +83,7 @@ pub async fn run(options: DaemonOptions) -> Result<(), DaemonError> {
         actors.database.clone(),
         Limits::from_config(&config),
         &config.github.framework,
+        crate::clock::movable(&env),
     );
     let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP]).map_err(DaemonError::Signals)?;
 

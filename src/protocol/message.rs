@@ -83,6 +83,10 @@ pub enum Request {
         framework: Option<String>,
         query: Query,
     },
+    /// Tests only: moves the daemon's clock forward (TTLs, breakers, rate limits) instead of
+    /// sleeping. Answered `Pong` by a daemon started with `SHADCACHE_TEST_CLOCK=1`, refused
+    /// `InvalidRequest` by any other.
+    AdvanceClock(Duration),
 }
 
 /// What a domain request asks for.

@@ -26,6 +26,8 @@ pub struct Dispatcher {
     pub(crate) started: Instant,
     /// For domain requests that name no framework (`github.framework`).
     pub(crate) framework: Arc<str>,
+    /// Started with `SHADCACHE_TEST_CLOCK=1`: takes `Request::AdvanceClock`.
+    pub(crate) movable_clock: bool,
 }
 
 impl Dispatcher {
@@ -47,6 +49,18 @@ impl Dispatcher {
                 })
                 .await
             }
+            Request::AdvanceClock(by) if self.movable_clock => {
+                crate::clock::advance(by);
+                tracing::warn!(?by, "test clock moved forward");
+                Response::Pong
+            }
+            Request::AdvanceClock(_) => Response::Error(WireError::new(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "this daemon's clock cannot be moved (only a test daemon's, started with {}=1)",
+                    crate::clock::TEST_CLOCK_VAR
+                ),
+            )),
             Request::Shadcn { framework, query } => {
                 crate::shadcn::answer(&self.router, &self.framework, framework.as_deref(), query)
                     .await
@@ -113,6 +127,7 @@ pub fn mutates(request: &Request) -> bool {
             | Request::RefreshTtl { .. }
             | Request::Migrate(_)
             | Request::Maintenance
+            | Request::AdvanceClock(_)
     )
 }
 
@@ -186,10 +201,13 @@ pub fn command(request: Request) -> Result<Command, WireError> {
         Request::Metadata { key: k } => Command::Metadata(key(&k)?),
         Request::RefreshTtl { key: k, ttl: t } => Command::RefreshTtl(key(&k)?, ttl(t)?),
         Request::Stats => Command::Stats,
-        Request::Migrate(_) | Request::Maintenance | Request::Shadcn { .. } => {
+        Request::Migrate(_)
+        | Request::Maintenance
+        | Request::Shadcn { .. }
+        | Request::AdvanceClock(_) => {
             return Err(WireError::new(
                 ErrorCode::InvalidRequest,
-                "migrate, maintenance and domain requests are not router commands",
+                "migrate, maintenance, domain and clock requests are not router commands",
             ));
         }
     })

@@ -36,6 +36,7 @@ impl Server {
         database: Option<DatabaseHandle>,
         limits: Limits,
         framework: &str,
+        movable_clock: bool,
     ) -> Server {
         Server {
             listener,
@@ -46,6 +47,7 @@ impl Server {
                 counters: Arc::new(ServerCounters::default()),
                 started: Instant::now(),
                 framework: framework.into(),
+                movable_clock,
             },
             limits,
         }

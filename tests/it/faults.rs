@@ -72,7 +72,7 @@ async fn run(fault: Option<Fault>, expect: Expect) {
         ttl: None,
     };
     assert!(matches!(d.request(note).await, Response::Stored(_)));
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    d.advance_clock(Duration::from_millis(1_100)).await;
     let rss_before = rss_kib(d.pid());
 
     match &fault {

@@ -90,7 +90,9 @@ impl TestDaemon {
             .arg(&self.config)
             .arg("daemon")
             .arg("--data-dir")
-            .arg(data_dir);
+            .arg(data_dir)
+            // Tests move the daemon's clock instead of sleeping until TTLs run out.
+            .env("SHADCACHE_TEST_CLOCK", "1");
         command
     }
 
@@ -191,6 +193,15 @@ impl TestDaemon {
         self.client().await.request(&request).await.unwrap()
     }
 
+    /// Moves the daemon's clock forward: what a test waiting for a TTL, a breaker's cool-down
+    /// or a rate limit's reset does instead of sleeping.
+    pub async fn advance_clock(&self, by: Duration) {
+        assert_eq!(
+            self.request(Request::AdvanceClock(by)).await,
+            Response::Pong
+        );
+    }
+
     pub async fn stats(&self) -> Stats {
         match self.request(Request::Stats).await {
             Response::Stats(stats) => *stats,
@@ -227,6 +238,17 @@ impl TestDaemon {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("L2 never opened:\n{}", self.log_text());
+    }
+
+    /// Waits until L2 holds at least `rows` entries: fetched values reach it just after
+    /// they are answered, and a test about to expire them wants their stale copies there.
+    pub async fn wait_l2_holds(&self, rows: u64) {
+        self.wait_for_stats("the fetched values in L2", |s| {
+            s.tiers
+                .iter()
+                .any(|t| t.tier == shadcache::protocol::TierName::Database && t.entries >= rows)
+        })
+        .await;
     }
 
     /// Runs the CLI against this daemon.

@@ -274,14 +274,17 @@ async fn a_full_react_pass_costs_two_api_calls_and_a_second_pass_after_ttl_costs
             assert!(get(&d, key).await.is_some(), "{key}");
         }
     };
+    // The expired copies of the second pass are L2's (L1 drops what expired).
+    d.wait_l2_up().await;
     pass().await;
+    d.wait_l2_holds(keys.len() as u64).await;
     let raw_files = 25 + 22 + 11 + 2 + 6 + 2;
     let (all, api) = origin.totals();
     assert_eq!(api, 2, "{:?}", origin.requests());
     assert_eq!(all - api, raw_files, "one raw download per file");
     let quota_after_first = origin.quota_used();
 
-    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    d.advance_clock(Duration::from_millis(2_100)).await;
     // Second pass: every answer is the expired copy, at once, while one background refresh
     // per key asks GitHub whether it changed.
     for key in &keys {

@@ -12,7 +12,7 @@ use shadcache::protocol::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 
-use crate::harness::TestDaemon;
+use crate::harness::{TEST_CONFIG, TestDaemon};
 use crate::runner::tests;
 
 tests![
@@ -25,6 +25,7 @@ tests![
     bad_handshakes_are_refused_clearly,
     connection_cap_refuses_with_a_clear_error,
     an_answer_too_big_for_a_frame_is_an_error_not_a_dropped_connection,
+    only_a_test_daemon_lets_its_clock_be_moved,
 ];
 
 const MAX: usize = 64 << 20;
@@ -383,4 +384,45 @@ async fn an_answer_too_big_for_a_frame_is_an_error_not_a_dropped_connection() {
         pattern: Some("big:*00?:*".into()),
     };
     assert!(matches!(client.request(&narrow).await.unwrap(), Response::Keys(k) if k.len() == 10));
+}
+
+/// Tests move a daemon's clock instead of sleeping (`SHADCACHE_TEST_CLOCK=1`, which the
+/// harness sets); a daemon started without it refuses, and its entries keep their TTLs.
+async fn only_a_test_daemon_lets_its_clock_be_moved() {
+    let set = Request::Set {
+        key: "note:clock".into(),
+        value: Bytes::from_static(b"v"),
+        ttl: Some(Duration::from_secs(60)),
+    };
+    let get = Request::Get {
+        key: "note:clock".into(),
+    };
+    let hour = Duration::from_secs(3600);
+
+    let d = TestDaemon::prepare(TEST_CONFIG);
+    let mut command = d.daemon_command();
+    command.env_remove("SHADCACHE_TEST_CLOCK");
+    let d = d.spawn(&mut command);
+    assert!(matches!(d.request(set.clone()).await, Response::Stored(_)));
+    let Response::Error(refused) = d.request(Request::AdvanceClock(hour)).await else {
+        panic!("a daemon without SHADCACHE_TEST_CLOCK moved its clock")
+    };
+    assert_eq!(refused.code, ErrorCode::InvalidRequest);
+    assert!(
+        refused.message.contains("SHADCACHE_TEST_CLOCK=1"),
+        "{refused:?}"
+    );
+    assert!(matches!(
+        d.request(get.clone()).await,
+        Response::Value(Some(_))
+    ));
+
+    let d = TestDaemon::start();
+    assert!(matches!(d.request(set).await, Response::Stored(_)));
+    d.advance_clock(hour).await;
+    assert_eq!(
+        d.request(get).await,
+        Response::Value(None),
+        "expired an hour later"
+    );
 }

@@ -96,7 +96,8 @@ async fn fetch_then_expire(d: &TestDaemon) {
         let found = found(d, &format!("component:react:{name}")).await;
         assert_eq!(found.info.tier, TierName::Github);
     }
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    d.wait_l2_holds(COMPONENTS.len() as u64).await;
+    d.advance_clock(Duration::from_millis(1_100)).await;
 }
 
 async fn github_down_serves_stale_copies_opens_the_breaker_and_recovers() {
@@ -155,7 +156,7 @@ async fn github_down_serves_stale_copies_opens_the_breaker_and_recovers() {
 
     // GitHub is back; after the cool-down one probe goes, succeeds, and closes it.
     origin.clear_faults();
-    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    d.advance_clock(Duration::from_millis(2_100)).await;
     let probe = found(&d, "component:react:button").await;
     assert_eq!(probe.info.stale, Some(StaleReason::Revalidating));
     let closed = d
@@ -212,7 +213,7 @@ async fn rate_limited_github_serves_stale_copies_and_is_left_alone_until_the_res
     assert_eq!(breaker(&s).window_failures, 0);
 
     origin.clear_faults();
-    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    d.advance_clock(Duration::from_millis(2_100)).await;
     let after = found(&d, "component:react:card").await;
     assert_eq!(after.info.stale, Some(StaleReason::Revalidating));
 }
@@ -327,7 +328,7 @@ async fn without_stale_while_revalidate_reads_wait_for_github_and_fall_back_to_s
         (TierName::Github, None)
     );
     assert_eq!(origin.count(&format!("{RAW}/ui/button.tsx")), 1);
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    d.advance_clock(Duration::from_millis(1_100)).await;
     // GitHub failing: the expired copy, saying why (stale-if-error).
     origin.fault(LISTING, Fault::Status(500));
     let fallback = found(&d, "component:react:card").await;

@@ -107,7 +107,8 @@ async fn a_canary_token_never_appears_in_logs_stats_config_or_errors() {
     origin.fault(LISTING, Fault::Reflect(200));
     origin.fault(&format!("{RAW}/ui/dialog.tsx"), Fault::Reflect(500));
     origin.fault(&format!("{RAW}/ui/card.tsx"), Fault::Reflect(401));
-    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    d.advance_clock(std::time::Duration::from_millis(1_100))
+        .await;
     for key in [
         "component:react:button",
         "component:react:dialog",

@@ -159,7 +159,8 @@ async fn the_presets_are_revalidated_and_a_bad_copy_never_replaces_a_good_one() 
         Response::Value(Some(found)) => found.value,
         other => panic!("{other:?}"),
     };
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    d.wait_l2_holds(1).await;
+    d.advance_clock(Duration::from_millis(1_100)).await;
     // Expired: answered at once, and revalidated behind it with the ETag (a 304).
     match d.request(get()).await {
         Response::Value(Some(found)) => assert_eq!(found.value, good),
@@ -178,7 +179,7 @@ async fn the_presets_are_revalidated_and_a_bad_copy_never_replaces_a_good_one() 
         200,
         b"export const defaultPresets = { broken: ".to_vec(),
     );
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    d.advance_clock(Duration::from_millis(1_100)).await;
     for _ in 0..3 {
         match d.request(get()).await {
             Response::Value(Some(found)) => assert_eq!(found.value, good),
