@@ -5,26 +5,17 @@
 //! 20 KB (like shadcn components, demos and blocks); a miss inserts the value (cache-aside).
 
 use bytes::Bytes;
+use rand::SeedableRng;
+use rand::distr::Distribution;
+use rand::distr::weighted::WeightedIndex;
+use rand::rngs::SmallRng;
+use rand::seq::SliceRandom;
 use shadcache::key::Key;
 use shadcache::memory::cache::{ENTRY_OVERHEAD, MemoryCache, Policy};
 use shadcache::tier::Entry;
 
 const KEYS: usize = 20_000;
 const REQUESTS: usize = 400_000;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 fn size_of_key(i: usize) -> usize {
     // Deterministic spread, heavier at the small end.
@@ -34,25 +25,15 @@ fn size_of_key(i: usize) -> usize {
 }
 
 fn zipf_trace(skew: f64, seed: u64) -> Vec<usize> {
-    let weights: Vec<f64> = (1..=KEYS).map(|r| 1.0 / (r as f64).powf(skew)).collect();
-    let total: f64 = weights.iter().sum();
-    let mut cdf = Vec::with_capacity(KEYS);
-    let mut acc = 0.0;
-    for w in weights {
-        acc += w / total;
-        cdf.push(acc);
-    }
-    // Ranks are shuffled onto keys so popularity is unrelated to size.
+    let mut rng = SmallRng::seed_from_u64(seed);
+    // Rank r is drawn with weight 1/r^skew; ranks are shuffled onto keys so popularity is
+    // unrelated to size.
+    let popularity = WeightedIndex::new((1..=KEYS).map(|r| 1.0 / (r as f64).powf(skew)))
+        .expect("positive weights");
     let mut perm: Vec<usize> = (0..KEYS).collect();
-    let mut rng = Rng(seed);
-    for i in (1..KEYS).rev() {
-        perm.swap(i, rng.next() as usize % (i + 1));
-    }
+    perm.shuffle(&mut rng);
     (0..REQUESTS)
-        .map(|_| {
-            let u = rng.unit();
-            perm[cdf.partition_point(|c| *c < u).min(KEYS - 1)]
-        })
+        .map(|_| perm[popularity.sample(&mut rng)])
         .collect()
 }
 

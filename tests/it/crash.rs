@@ -12,6 +12,8 @@ mod sigterm;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use rand::rngs::SmallRng;
+use rand::{Rng as _, RngExt, SeedableRng};
 use shadcache::client::Client;
 use shadcache::protocol::{Ack, Found, Request, Response, TierName};
 
@@ -25,30 +27,21 @@ pub fn tests() -> Vec<Test> {
         .collect()
 }
 
-/// xorshift64*: seeded, so a run's choices (kill delays, operations) can be repeated without
-/// `rand`. The daemon's own scheduling still varies from run to run.
-pub struct Rng(u64);
+/// Seeded draws, so a run's choices (kill delays, operations) can be repeated. The daemon's
+/// own scheduling still varies from run to run.
+pub struct Rng(SmallRng);
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        // SplitMix64's finaliser: nearby seeds give unrelated streams, and the state is never 0.
-        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        Rng((z ^ (z >> 31)) | 1)
+        Rng(SmallRng::seed_from_u64(seed))
     }
 
     pub fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        self.0.random()
     }
 
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.0.random_range(0..n)
     }
 
     /// A generator of its own for a task, drawn from this one.
@@ -58,7 +51,9 @@ impl Rng {
 
     /// `len` random bytes: incompressible, so they take their size on disk.
     pub fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
+        let mut bytes = vec![0; len];
+        self.0.fill_bytes(&mut bytes);
+        bytes
     }
 }
 

@@ -109,13 +109,10 @@ async fn kill_9_during_writes_loses_no_acknowledged_write() {
         .unwrap_or(3);
     let mut d = TestDaemon::start();
     let mut acknowledged: Vec<String> = Vec::new();
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut rng = crate::crash::Rng::new(0x2545_f491_4f6c_dd1d);
     for round in 0..rounds {
         d.wait_l2_up().await;
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let kill_after = Duration::from_millis(50 + seed % 400);
+        let kill_after = Duration::from_millis(50 + rng.below(400));
         let socket = d.socket.clone();
         let writer = tokio::spawn(async move {
             let mut acked = Vec::new();
