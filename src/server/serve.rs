@@ -1,0 +1,107 @@
+//! The server: accepts connections and hands each to its own task, and on shutdown lets the
+//! open ones finish what they read.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::connection;
+use super::dispatch::Dispatcher;
+use super::limits::{Limits, ServerCounters};
+use super::listener::Listener;
+
+use crate::database::DatabaseHandle;
+use crate::protocol::{ErrorCode, WireError};
+use crate::router::RouterHandle;
+use crate::supervisor::SupervisorHandle;
+
+pub struct Server {
+    listener: Listener,
+    dispatcher: Dispatcher,
+    limits: Limits,
+}
+
+impl Server {
+    pub fn new(
+        listener: Listener,
+        router: RouterHandle,
+        supervisor: SupervisorHandle,
+        database: Option<DatabaseHandle>,
+        limits: Limits,
+        framework: &str,
+        movable_clock: bool,
+    ) -> Server {
+        Server {
+            listener,
+            dispatcher: Dispatcher {
+                router,
+                supervisor,
+                database,
+                counters: Arc::new(ServerCounters::default()),
+                started: Instant::now(),
+                framework: framework.into(),
+                movable_clock,
+            },
+            limits,
+        }
+    }
+
+    pub fn listener_description(&self) -> &str {
+        self.listener.description()
+    }
+
+    /// Serves until `shutdown` fires, then stops accepting and gives the open connections
+    /// `drain` to finish the requests they have in flight.
+    pub async fn run(self, shutdown: CancellationToken, drain: Duration) {
+        let tracker = TaskTracker::new();
+        let counters = self.dispatcher.counters.clone();
+        loop {
+            let accepted = tokio::select! {
+                accepted = self.listener.inner.accept() => accepted,
+                _ = shutdown.cancelled() => break,
+            };
+            let stream = match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors, most likely: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let limits = self.limits;
+            if counters.open.load(Relaxed) >= limits.max_connections {
+                counters.refused.fetch_add(1, Relaxed);
+                let error = WireError::new(
+                    ErrorCode::TooManyConnections,
+                    format!(
+                        "too many connections ({}; daemon.max_connections)",
+                        limits.max_connections
+                    ),
+                );
+                tracker.spawn(connection::refuse(stream, error, limits));
+                continue;
+            }
+            counters.open.fetch_add(1, Relaxed);
+            counters.total.fetch_add(1, Relaxed);
+            let dispatcher = self.dispatcher.clone();
+            let shutdown = shutdown.clone();
+            let counters = counters.clone();
+            tracker.spawn(async move {
+                connection::serve(stream, dispatcher, limits, shutdown).await;
+                counters.open.fetch_sub(1, Relaxed);
+            });
+        }
+        tracker.close();
+        if tokio::time::timeout(drain, tracker.wait()).await.is_err() {
+            tracing::warn!(
+                open = counters.open.load(Relaxed),
+                "drain time over; cutting the remaining connections"
+            );
+        }
+        self.listener.cleanup();
+    }
+}
