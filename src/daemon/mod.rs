@@ -6,5 +6,6 @@ pub mod notify;
 mod run;
 
 pub use notify::SystemdEnv;
+#[cfg(feature = "testkit")]
 pub(crate) use run::raise_fd_limit;
 pub use run::{DaemonOptions, run};
