@@ -12,7 +12,7 @@ pub struct Backoff {
 }
 
 impl Backoff {
-    pub const fn new(first: Duration, max: Duration) -> Backoff {
+    pub fn new(first: Duration, max: Duration) -> Backoff {
         Backoff {
             first,
             max,
@@ -25,11 +25,6 @@ impl Backoff {
         let wait = self.next;
         self.next = (self.next * 2).min(self.max);
         wait
-    }
-
-    /// The wait the next failure will get.
-    pub const fn peek(&self) -> Duration {
-        self.next
     }
 
     pub fn reset(&mut self) {
@@ -47,6 +42,6 @@ mod tests {
         let waits: Vec<u64> = (0..8).map(|_| backoff.fail().as_secs()).collect();
         assert_eq!(waits, [1, 2, 4, 8, 16, 32, 60, 60]);
         backoff.reset();
-        assert_eq!(backoff.peek(), Duration::from_secs(1));
+        assert_eq!(backoff.fail(), Duration::from_secs(1));
     }
 }

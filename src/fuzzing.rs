@@ -215,7 +215,7 @@ pub fn tree(data: &[u8]) {
         return;
     };
     // Every name the listing offers is served by the plan for its key.
-    let items: [(_, _, fn(_, _) -> _); 2] = [
+    let items: [(_, _, shadcn::Named); 2] = [
         (tree.components(), fw.component, ShadcnKey::Component),
         (tree.demos(), fw.demo, ShadcnKey::Demo),
     ];

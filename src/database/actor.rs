@@ -204,13 +204,10 @@ impl Actor for DatabaseTier {
             ToDatabase::Stats(reply) => {
                 let counters = (state.hits, state.misses, state.errors);
                 let capacity = state.args.config.max_bytes.bytes();
-                let (db, down) = match state.usable(Access::Read) {
-                    Ok(db) => (Some(db), L2Error::Opening),
-                    Err(e) => (None, e),
-                };
+                let db = state.usable(Access::Read);
                 let disk = state.disk();
                 tokio::spawn(async move {
-                    let _ = reply.send(Ok(stats(db, down, counters, capacity, disk).await));
+                    let _ = reply.send(Ok(stats(db, counters, capacity, disk).await));
                 });
             }
             ToDatabase::PutMany(entries, reply) => {

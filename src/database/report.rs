@@ -61,16 +61,16 @@ pub async fn maintenance(
     })
 }
 
+/// The tier's stats: `db` is the open database, or why there is none.
 pub async fn stats(
-    db: Option<Arc<Db>>,
-    down: L2Error,
+    db: Result<Arc<Db>, L2Error>,
     (hits, misses, errors): (u64, u64, u64),
     capacity: u64,
     disk: Option<std::path::PathBuf>,
 ) -> TierStats {
     let state = match &db {
-        Some(_) => "up".to_owned(),
-        None => down.to_string(),
+        Ok(_) => "up".to_owned(),
+        Err(down) => down.to_string(),
     };
     let mut stats = TierStats {
         capacity_bytes: capacity,
@@ -79,7 +79,7 @@ pub async fn stats(
         errors,
         ..TierStats::empty(TierName::Database, state)
     };
-    if let Some(db) = db {
+    if let Ok(db) = db {
         match db.kind_stats().await {
             Ok((kinds, oldest, newest)) => {
                 stats.entries = kinds.iter().map(|k| k.rows).sum();

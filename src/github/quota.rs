@@ -38,7 +38,7 @@ impl Headers {
             Duration::from_millis(reset.saturating_mul(1000).saturating_sub(now_ms))
                 .max(Duration::from_secs(1))
         } else {
-            BACKOFF.peek()
+            MIN_BACKOFF
         }
     }
 
@@ -110,8 +110,9 @@ impl Refusal {
     }
 }
 
-/// Doubling from a minute to an hour.
-const BACKOFF: Backoff = Backoff::new(Duration::from_secs(60), Duration::from_secs(3600));
+/// After a rate-limit answer with no hint: a minute, doubling to an hour.
+const MIN_BACKOFF: Duration = Duration::from_secs(60);
+const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Clone)]
 pub struct Quota {
@@ -125,7 +126,7 @@ impl Quota {
         Quota {
             state: QuotaState::default(),
             reserve,
-            backoff: BACKOFF,
+            backoff: Backoff::new(MIN_BACKOFF, MAX_BACKOFF),
         }
     }
 

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::framework::{FRAMEWORKS, Framework, framework};
-use super::key::ShadcnKey;
+use super::framework::{FRAMEWORKS, framework};
+use super::key::{Named, ShadcnKey};
 use super::shape::{
     blocks_by_category, components_used, error, invalid, matches_repo, metadata, pretty, reshape,
     shape_block, structure,
@@ -19,9 +19,6 @@ use super::shape::{
 use crate::key::Key;
 use crate::protocol::{ErrorCode, Found, Query, Response};
 use crate::router::{Command, RouterHandle};
-
-/// A kind of named item: `ShadcnKey::Component` and its like.
-type Item = fn(&'static Framework, String) -> ShadcnKey;
 
 /// Answers one domain request through the router. `fallback` is the daemon's configured
 /// framework, used when the request names none.
@@ -36,7 +33,7 @@ pub async fn answer(
         Err(e) => return invalid(e),
     };
     // A name a client sent, as the key of a kind of item.
-    let key = |item: Item, kind: &str, name: &str| -> Result<Key, Response> {
+    let key = |item: Named, kind: &str, name: &str| -> Result<Key, Response> {
         item(fw, name.to_owned()).key().map_err(|e| {
             error(
                 ErrorCode::InvalidKey,
@@ -44,7 +41,6 @@ pub async fn answer(
             )
         })
     };
-    let fixed = |item: ShadcnKey| item.key().expect("a key without a name is valid");
     let get = async |key: Key| -> Result<Found, Response> {
         match router.execute(Command::Get(key.clone())).await {
             Response::Value(Some(found)) => Ok(found),
@@ -64,7 +60,7 @@ pub async fn answer(
                 reshape(found, metadata)
             }
             Query::ListComponents => {
-                let found = get(fixed(ShadcnKey::ListComponents(fw))).await?;
+                let found = get(ShadcnKey::ListComponents(fw).unnamed_key()).await?;
                 reshape(found, |v| {
                     let mut names: Vec<Value> = v.as_array().cloned().unwrap_or_default();
                     names.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
@@ -72,7 +68,7 @@ pub async fn answer(
                 })
             }
             Query::ListBlocks { category } => {
-                let found = get(fixed(ShadcnKey::ListBlocks(fw))).await?;
+                let found = get(ShadcnKey::ListBlocks(fw).unnamed_key()).await?;
                 reshape(found, |v| Ok(blocks_by_category(v, category.as_deref())))
             }
             Query::Structure {
@@ -93,7 +89,7 @@ pub async fn answer(
                         known.join(", ")
                     )));
                 }
-                let found = get(fixed(ShadcnKey::Tree(fw))).await?;
+                let found = get(ShadcnKey::Tree(fw).unnamed_key()).await?;
                 reshape(found, |v| structure(fw, v, path.as_deref()))
             }
             Query::Block {

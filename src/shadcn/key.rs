@@ -6,6 +6,9 @@
 use super::framework::Framework;
 use crate::key::Key;
 
+/// A kind of named item: `ShadcnKey::Component` and its like, as a constructor.
+pub type Named = fn(&'static Framework, String) -> ShadcnKey;
+
 /// A key with an upstream registry behind it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ShadcnKey {
@@ -61,6 +64,12 @@ impl ShadcnKey {
             | ShadcnKey::ListBlocks(f)
             | ShadcnKey::Tree(f) => f,
         }
+    }
+
+    /// The key of an item that has no name (a listing, a tree): nothing a client sent can
+    /// make it invalid.
+    pub fn unnamed_key(&self) -> Key {
+        self.key().expect("a key without a name is valid")
     }
 
     /// The cache key. Fails when a name is not a single key segment: `a:b` would make

@@ -12,6 +12,8 @@ pub mod warm;
 
 pub use answer::answer;
 pub use framework::{FRAMEWORKS, Framework, framework, framework_from_flags, frameworks};
+#[cfg(any(fuzzing, test))]
+pub use key::Named;
 pub use key::ShadcnKey;
 #[cfg(any(fuzzing, test))]
 pub(crate) use shape::{blocks_by_category, components_used, metadata, structure};

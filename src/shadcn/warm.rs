@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use super::framework::Framework;
-use super::key::ShadcnKey;
+use super::key::{Named, ShadcnKey};
 use crate::protocol::{ErrorCode, Request, Response};
 
 /// How a warm went, for the summary.
@@ -140,9 +140,6 @@ fn names(response: Response) -> Result<Vec<String>, String> {
     }
 }
 
-/// A kind of named item: `ShadcnKey::Component` and its like.
-type Item = fn(&'static Framework, String) -> ShadcnKey;
-
 /// Warms one framework's registry. `reserve` is `github.quota_reserve`.
 pub async fn warm<A, F, P>(
     ask: &mut A,
@@ -157,18 +154,17 @@ where
 {
     let started = Instant::now();
     let fw = framework.id;
-    let fixed = |item: ShadcnKey| item.key().expect("a key without a name is valid");
     let before = quota(ask).await;
-    let listing = |item| Request::Get {
-        key: fixed(item).to_string(),
+    let listing = |item: ShadcnKey| Request::Get {
+        key: item.unnamed_key().to_string(),
     };
     let components = names(ask(listing(ShadcnKey::ListComponents(framework))).await)?;
     let blocks = names(ask(listing(ShadcnKey::ListBlocks(framework))).await)?;
-    let mut keys: Vec<String> = vec![fixed(ShadcnKey::Tree(framework)).to_string()];
+    let mut keys: Vec<String> = vec![ShadcnKey::Tree(framework).unnamed_key().to_string()];
     // A listed name that cannot be a key segment (a listing is whatever was cached under its
     // key) is counted missing, never asked.
     let mut unusable = 0;
-    let items: [(Item, &[String]); 4] = [
+    let items: [(Named, &[String]); 4] = [
         (ShadcnKey::Component, &components),
         (ShadcnKey::Demo, &components),
         (ShadcnKey::Metadata, &components),
