@@ -6,6 +6,7 @@ mod database;
 mod doctor;
 mod exit;
 pub mod mcp;
+mod registry;
 mod run;
 mod start;
 mod stats;

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use super::commands::{self, DomainArgs};
 use super::database::{self, MigrateCmd};
 use super::exit::fail;
+use super::registry::{self, RegistryCmd};
 use super::{doctor, mcp, start, themes, warm};
 use crate::config::{self, Config, Overrides};
 use crate::daemon::{self, DaemonOptions, SystemdEnv};
@@ -145,6 +146,11 @@ pub enum Cmd {
     Theme(themes::ThemeArgs),
     /// Serve MCP on stdin/stdout, forwarding to the daemon (what MCP clients launch)
     Mcp(mcp::McpArgs),
+    /// Point the shadcn CLI, `shadcn mcp`, shadcn-svelte and shadcn-vue at the daemon
+    Registry {
+        #[command(subcommand)]
+        command: RegistryCmd,
+    },
 }
 
 /// After the daemon stopped, how long blocking work (a database open or close) may finish.
@@ -196,6 +202,7 @@ pub fn main() -> ExitCode {
             with_config(o, env, async |c| themes::list(c, query.as_deref()).await)
         }
         Cmd::Theme(args) => with_config(o, env, async |c| themes::run(c, args).await),
+        Cmd::Registry { command } => with_config(o, env, async |c| registry::run(c, command).await),
         Cmd::Component { name, domain } => shadcn(o, env, Query::Component { name }, domain),
         Cmd::Demo { name, domain } => shadcn(o, env, Query::Demo { name }, domain),
         Cmd::Metadata { name, domain } => shadcn(o, env, Query::Metadata { name }, domain),

@@ -21,6 +21,8 @@ pub struct ByKind<T> {
     pub tree: T,
     /// `theme:*`: tweakcn's theme presets.
     pub theme: T,
+    /// `registry:*`: files of the shadcn registry protocol (items, catalogs, indexes).
+    pub registry: T,
 }
 
 impl<T: Copy> ByKind<T> {
@@ -33,6 +35,7 @@ impl<T: Copy> ByKind<T> {
             "list" => self.list,
             "tree" => self.tree,
             "theme" => self.theme,
+            "registry" => self.registry,
             _ => self.default,
         }
     }
@@ -48,6 +51,7 @@ impl<T: Copy> ByKind<T> {
             ("list", self.list),
             ("tree", self.tree),
             ("theme", self.theme),
+            ("registry", self.registry),
         ]
         .into_iter()
     }
@@ -63,6 +67,7 @@ impl<T: Copy> ByKind<T> {
             list: value,
             tree: value,
             theme: value,
+            registry: value,
         }
     }
 }
@@ -82,6 +87,9 @@ impl Default for ByKind<Ttl> {
         ByKind {
             list: Ttl(6 * HOUR),
             tree: Ttl(12 * HOUR),
+            // Rebuilt on every deploy of the site; a revalidation that finds no change
+            // costs a 304.
+            registry: Ttl(6 * HOUR),
             ..ByKind::all(Ttl(24 * HOUR))
         }
     }

@@ -124,6 +124,7 @@ fn merge(
         strategy: merged.strategy,
         breaker: merged.breaker,
         write_behind: merged.write_behind,
+        registry: merged.registry,
     };
     config.validate().map_err(|message| ConfigError::Invalid {
         path: file.clone(),

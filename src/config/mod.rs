@@ -16,8 +16,11 @@ pub use by_kind::{Strategy, StrategyConfig, TtlConfig};
 pub use load::load_text;
 pub use load::{ConfigError, Loaded, Overrides, load};
 pub use model::{
-    BreakerConfig, Config, GithubConfig, L2Backend, L2Config, SyncMode, WriteBehindConfig,
+    BreakerConfig, Config, GithubConfig, L2Backend, L2Config, RegistryConfig, SyncMode,
+    WriteBehindConfig,
 };
+#[cfg(test)]
+pub use model::{NamespaceConfig, Secret};
 pub use show::render;
 #[cfg(test)]
 pub use size::ByteSize;

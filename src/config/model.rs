@@ -32,6 +32,8 @@ pub struct FileConfig {
     pub breaker: BreakerConfig,
     #[serde(default)]
     pub write_behind: WriteBehindConfig,
+    #[serde(default)]
+    pub registry: RegistryConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,6 +48,7 @@ pub struct Config {
     pub strategy: StrategyConfig,
     pub breaker: BreakerConfig,
     pub write_behind: WriteBehindConfig,
+    pub registry: RegistryConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -358,6 +361,109 @@ impl Default for WriteBehindConfig {
             max_age: Duration::from_millis(100),
             full_wait: Duration::from_secs(5),
         }
+    }
+}
+
+/// The shadcn registry protocol: the origins it reads (`ui.shadcn.com/r` and the ports, the
+/// directory's namespaces, the user's own) and the loopback listener that serves them back to
+/// the `shadcn` CLI and `shadcn mcp`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistryConfig {
+    /// Off: neither the registry origin nor the listener runs.
+    pub enabled: bool,
+    /// `127.0.0.1:PORT` (or `[::1]:PORT`); port 0 picks a free one. Loopback only.
+    pub listen: String,
+    /// The built-in `@shadcn` registry (what `REGISTRY_URL` replaces for the CLI).
+    pub shadcn_url: String,
+    pub svelte_url: String,
+    pub vue_url: String,
+    /// Serve the namespaced registries of the shadcn directory (`registries.json` of
+    /// `shadcn_url`) as well as those configured below.
+    pub directory: bool,
+    /// Registries of your own, by namespace: `"@acme" = "https://acme.dev/r/{name}.json"`, or
+    /// `{ url = "...", headers = { Authorization = "Bearer ${ACME_TOKEN}" } }`. `${VAR}` is
+    /// taken from the daemon's environment; header values are never logged.
+    pub namespaces: std::collections::BTreeMap<String, NamespaceConfig>,
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// From sending a request to the first byte of its answer.
+    #[serde(with = "humantime_serde")]
+    pub first_byte_timeout: Duration,
+    /// Silence allowed in the middle of an answer's body.
+    #[serde(with = "humantime_serde")]
+    pub idle_timeout: Duration,
+    /// A key's whole fetch; at most 80 % of `daemon.request_timeout`, whatever is set here.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Larger answers are refused (the largest item, `dashboard-01`, is 77 KB; a catalog 210 KB).
+    pub max_body: ByteSize,
+    /// Requests in flight to the registries at once.
+    pub max_concurrent: u64,
+    /// Pace of requests to the registries (a burst of as many is allowed).
+    pub requests_per_second: u64,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        RegistryConfig {
+            enabled: true,
+            listen: "127.0.0.1:7733".into(),
+            shadcn_url: "https://ui.shadcn.com/r".into(),
+            svelte_url: "https://shadcn-svelte.com/registry".into(),
+            vue_url: "https://shadcn-vue.com/r".into(),
+            directory: true,
+            namespaces: Default::default(),
+            connect_timeout: Duration::from_secs(5),
+            first_byte_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(15),
+            max_body: ByteSize::mib(4),
+            max_concurrent: 8,
+            requests_per_second: 20,
+        }
+    }
+}
+
+/// One namespaced registry of the user's: its URL template (`{name}`, and `{style}` if it
+/// has styles) and the headers sent with every request to it.
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum NamespaceConfig {
+    Url(String),
+    Full {
+        url: String,
+        #[serde(default)]
+        headers: std::collections::BTreeMap<String, Secret>,
+    },
+}
+
+impl NamespaceConfig {
+    pub fn url(&self) -> &str {
+        match self {
+            NamespaceConfig::Url(url) | NamespaceConfig::Full { url, .. } => url,
+        }
+    }
+
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &Secret)> {
+        let headers = match self {
+            NamespaceConfig::Url(_) => None,
+            NamespaceConfig::Full { headers, .. } => Some(headers),
+        };
+        headers
+            .into_iter()
+            .flatten()
+            .map(|(name, value)| (name.as_str(), value))
+    }
+}
+
+impl std::fmt::Debug for NamespaceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<_> = self.headers().map(|(name, _)| name).collect();
+        f.debug_struct("Namespace")
+            .field("url", &self.url())
+            .field("headers", &names)
+            .finish()
     }
 }
 

@@ -38,7 +38,7 @@ fn line(out: &mut String, loaded: &Loaded, dotted: &str, key: &str, value: &Valu
     let shown = if SECRET_WORDS.iter().any(|w| key.contains(w)) && !is_empty(value) {
         "\"<redacted>\"".to_owned()
     } else {
-        value.to_string()
+        redact_headers(value.clone()).to_string()
     };
     let source = match loaded.source(dotted) {
         Source::Default => "default".to_owned(),
@@ -48,6 +48,28 @@ fn line(out: &mut String, loaded: &Loaded, dotted: &str, key: &str, value: &Valu
     };
     let assignment = format!("{key} = {shown}");
     let _ = writeln!(out, "{assignment:<48} # {source}");
+}
+
+/// Header values of the namespaced registries (`registry.namespaces`) carry credentials.
+fn redact_headers(value: Value) -> Value {
+    match value {
+        Value::Table(table) => Value::Table(
+            table
+                .into_iter()
+                .map(|(key, value)| match value {
+                    Value::Table(headers) if key == "headers" => {
+                        let redacted = headers
+                            .into_iter()
+                            .map(|(name, _)| (name, Value::String("<redacted>".into())))
+                            .collect();
+                        (key, Value::Table(redacted))
+                    }
+                    other => (key, redact_headers(other)),
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 fn is_empty(value: &Value) -> bool {

@@ -1,7 +1,7 @@
 //! The range checks serde cannot express, run on the merged configuration before anything
 //! starts on it.
 
-use super::model::{Config, L2Backend};
+use super::model::{Config, L2Backend, RegistryConfig};
 
 impl Config {
     /// Range checks serde cannot express. Returns the first problem, naming the key.
@@ -63,16 +63,8 @@ impl Config {
                 humantime::format_duration(self.github.timeout)
             ));
         }
-        for (key, url) in [
-            ("github.api_url", &self.github.api_url),
-            ("github.raw_url", &self.github.raw_url),
-        ] {
-            if !(url.starts_with("https://") || url.starts_with("http://")) || url.ends_with('/') {
-                return Err(format!(
-                    "{key} = {url:?}: must be an http(s) URL without a trailing `/`"
-                ));
-            }
-        }
+        check_url("github.api_url", &self.github.api_url)?;
+        check_url("github.raw_url", &self.github.raw_url)?;
         if self.github.max_concurrent == 0 || self.github.requests_per_second == 0 {
             return Err(
                 "github.max_concurrent and github.requests_per_second must be at least 1".into(),
@@ -101,9 +93,111 @@ impl Config {
         if w.capacity == 0 || w.batch == 0 {
             return Err("write_behind.capacity and write_behind.batch must be at least 1".into());
         }
+        self.registry.validate()?;
         if self.socket.as_os_str().is_empty() || self.data_dir.as_os_str().is_empty() {
             return Err("socket and data_dir must not be empty".into());
         }
         Ok(())
     }
+}
+
+/// The names the built-in registries take in URLs and keys; a namespace may not take them.
+pub const BUILT_IN_REGISTRIES: [&str; 3] = ["shadcn", "svelte", "vue"];
+
+impl RegistryConfig {
+    /// `registry.timeout`, kept under `daemon.request_timeout` so a client hears why the
+    /// registry failed rather than a timeout (a config that lowered the one need not lower
+    /// the other).
+    pub fn budget(&self, request_timeout: std::time::Duration) -> std::time::Duration {
+        self.timeout.min(request_timeout.mul_f64(0.8))
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if !self.enabled {
+            return Ok(());
+        }
+        match self.listen.parse::<std::net::SocketAddr>() {
+            Ok(addr) if addr.ip().is_loopback() => {}
+            Ok(addr) => {
+                return Err(format!(
+                    "registry.listen = {:?}: {} is not a loopback address; the listener \
+                     serves this user's cache and must not be reachable from other machines",
+                    self.listen,
+                    addr.ip()
+                ));
+            }
+            Err(_) => {
+                return Err(format!(
+                    "registry.listen = {:?}: must be 127.0.0.1:PORT or [::1]:PORT",
+                    self.listen
+                ));
+            }
+        }
+        for (key, url) in [
+            ("registry.shadcn_url", &self.shadcn_url),
+            ("registry.svelte_url", &self.svelte_url),
+            ("registry.vue_url", &self.vue_url),
+        ] {
+            check_url(key, url)?;
+        }
+        for (namespace, config) in &self.namespaces {
+            let name = namespace.strip_prefix('@').unwrap_or_default();
+            let well_formed = !name.is_empty()
+                && name.len() <= 64
+                && name.bytes().all(|b| {
+                    b.is_ascii_lowercase()
+                        || b.is_ascii_digit()
+                        || b == b'-'
+                        || b == b'_'
+                        || b == b'.'
+                })
+                && !name.starts_with('.');
+            if !well_formed {
+                return Err(format!(
+                    "registry.namespaces.{namespace:?}: a namespace is `@` and 1 to 64 of a-z 0-9 - _ ."
+                ));
+            }
+            if BUILT_IN_REGISTRIES.contains(&name) {
+                return Err(format!(
+                    "registry.namespaces.{namespace:?}: `{name}` is a built-in registry (registry.{name}_url)"
+                ));
+            }
+            let key = format!("registry.namespaces.{namespace:?}");
+            check_url(&key, config.url())?;
+            if !config.url().contains("{name}") {
+                return Err(format!("{key}: the URL must contain `{{name}}`"));
+            }
+            for (header, _) in config.headers() {
+                if reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err() {
+                    return Err(format!("{key}: `{header}` is not a header name"));
+                }
+            }
+        }
+        for (key, value) in [
+            ("registry.connect_timeout", self.connect_timeout),
+            ("registry.first_byte_timeout", self.first_byte_timeout),
+            ("registry.idle_timeout", self.idle_timeout),
+            ("registry.timeout", self.timeout),
+        ] {
+            if value.is_zero() {
+                return Err(format!("{key} must be longer than zero"));
+            }
+        }
+        if self.max_concurrent == 0 || self.requests_per_second == 0 {
+            return Err(
+                "registry.max_concurrent and registry.requests_per_second must be at least 1"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn check_url(key: &str, url: &str) -> Result<(), String> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.ends_with('/') {
+        return Err(format!(
+            "{key} = {url:?}: must be an http(s) URL without a trailing `/`"
+        ));
+    }
+    Ok(())
 }

@@ -10,17 +10,30 @@ use sd_notify::NotifyState;
 /// What systemd handed this process.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemdEnv {
+    /// The Unix socket clients connect to.
     pub listen_fd: Option<RawFd>,
+    /// The registry listener's loopback TCP socket (a second `ListenStream=`).
+    pub registry_fd: Option<RawFd>,
     pub watchdog: Option<Duration>,
 }
 
 impl SystemdEnv {
     /// Call before starting any thread: it unsets LISTEN_* so children do not inherit them.
     pub fn take() -> Result<SystemdEnv, String> {
-        let mut fds = sd_notify::listen_fds().map_err(|e| format!("LISTEN_FDS: {e}"))?;
-        let listen_fd = fds.next();
-        if fds.next().is_some() {
-            return Err("systemd passed more than one socket; shadcache listens on one".into());
+        let fds = sd_notify::listen_fds().map_err(|e| format!("LISTEN_FDS: {e}"))?;
+        let (mut listen_fd, mut registry_fd) = (None, None);
+        for fd in fds {
+            let slot = match socket_domain(fd) {
+                Some(libc::AF_INET | libc::AF_INET6) => &mut registry_fd,
+                _ => &mut listen_fd,
+            };
+            if slot.replace(fd).is_some() {
+                return Err(
+                    "systemd passed more than one socket of a kind; shadcache takes one Unix \
+                     socket and one TCP socket (the registry listener)"
+                        .into(),
+                );
+            }
         }
         let mut usec = 0;
         let watchdog = sd_notify::watchdog_enabled(false, &mut usec)
@@ -28,9 +41,26 @@ impl SystemdEnv {
             .filter(|d| !d.is_zero());
         Ok(SystemdEnv {
             listen_fd,
+            registry_fd,
             watchdog,
         })
     }
+}
+
+fn socket_domain(fd: RawFd) -> Option<libc::c_int> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: value and len point to valid memory of the sizes given.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_DOMAIN,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    (rc == 0).then_some(value)
 }
 
 fn send(states: &[NotifyState]) {

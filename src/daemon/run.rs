@@ -14,7 +14,7 @@ use super::notify::{self, SystemdEnv};
 use crate::config::{self, Loaded, Overrides};
 use crate::data_dir::{DataDirLock, LockError};
 use crate::router::{Command, RouterHandle};
-use crate::server::{Limits, ListenError, Listener, Server};
+use crate::server::{Limits, ListenError, Listener, Server, Services};
 use crate::settings;
 use crate::supervisor::Actors;
 
@@ -72,11 +72,27 @@ pub async fn run(options: DaemonOptions) -> Result<(), DaemonError> {
         None => Listener::bind(&config.socket)?,
     };
     let actors = Actors::start(&config, lock).await?;
+    let registry = match config.registry.enabled {
+        true => Some(
+            crate::server::web::start(
+                &config,
+                actors.router.clone(),
+                actors.registry.clone(),
+                systemd.registry_fd,
+            )
+            .await,
+        ),
+        false => None,
+    };
+    let services = Services {
+        router: actors.router.clone(),
+        supervisor: actors.supervisor.clone(),
+        database: actors.database.clone(),
+        registry: registry.as_ref().map(|r| r.service.clone()),
+    };
     let server = Server::new(
         listener,
-        actors.router.clone(),
-        actors.supervisor.clone(),
-        actors.database.clone(),
+        services,
         Limits::from_config(&config),
         &config.github.framework,
         crate::clock::movable(&env),
@@ -87,6 +103,9 @@ pub async fn run(options: DaemonOptions) -> Result<(), DaemonError> {
     let drain = config.daemon.drain_timeout;
     let listening = server.listener_description().to_owned();
     let server_task = tokio::spawn(server.run(shutdown.clone(), drain));
+    let web_task = registry
+        .and_then(|r| r.server)
+        .map(|web| tokio::spawn(web.run(shutdown.clone(), drain)));
     let watchdog = systemd
         .watchdog
         .map(|period| tokio::spawn(watchdog_loop(actors.router.clone(), period)));
@@ -133,6 +152,9 @@ pub async fn run(options: DaemonOptions) -> Result<(), DaemonError> {
         warming.abort();
     }
     let _ = server_task.await;
+    if let Some(web_task) = web_task {
+        let _ = web_task.await;
+    }
     actors.shutdown(drain).await;
     tracing::info!("stopped");
     outcome

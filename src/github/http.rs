@@ -1,15 +1,16 @@
-//! GitHub over HTTP: one reqwest client (rustls), conditional GETs, rate-limit headers, and
-//! every way an answer can be wrong turned into a typed outcome with its reason. What counts
-//! as GitHub failing (for the circuit breaker) is decided here: 5xx, timeouts and connection
-//! errors do; 404s and rate-limit answers do not.
+//! GitHub over HTTP: the shared client (`crate::http`) with GitHub's rules on top: which
+//! host a path goes to, the token, conditional GETs by ETag, and the rate-limit headers (a
+//! 403 is a rate limit only when they say so).
 
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
+use bytes::Bytes;
 use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, IF_NONE_MATCH};
 
 use super::quota::Headers;
+use crate::http::Client;
+pub use crate::http::{Failure, FetchError};
 
 #[derive(Clone)]
 pub struct HttpConfig {
@@ -65,60 +66,41 @@ pub enum Fetched {
     RateLimited,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FetchError {
-    /// Connected (or still connecting), and no answer began: a stalled proxy, a captive
-    /// portal, a half-dead link.
-    #[error("GitHub did not answer within {}", humantime::format_duration(*.0))]
-    NoAnswer(Duration),
-    #[error("GitHub stopped sending for {} in the middle of an answer", humantime::format_duration(*.0))]
-    Stalled(Duration),
-    #[error("GitHub's answer did not complete within {}", humantime::format_duration(*.0))]
-    TooSlow(Duration),
-    #[error("cannot reach GitHub: {0}")]
-    Connect(String),
-    #[error("GitHub answered {0}")]
-    Status(u16),
-    #[error("GitHub's answer is over the {0}-byte limit")]
-    TooLarge(usize),
-    #[error("GitHub's answer was cut off: {0}")]
-    Truncated(String),
-    #[error("GitHub redirected too often: {0}")]
-    Redirects(String),
-    #[error("request to GitHub failed: {0}")]
-    Other(String),
-}
-
-impl FetchError {
-    /// Whether this says GitHub itself is failing (and so counts toward opening a breaker).
-    pub fn is_upstream_failure(&self) -> bool {
-        match self {
-            FetchError::NoAnswer(_)
-            | FetchError::Stalled(_)
-            | FetchError::TooSlow(_)
-            | FetchError::Connect(_)
-            | FetchError::Truncated(_) => true,
-            FetchError::Status(code) => *code >= 500,
-            _ => false,
-        }
-    }
-}
+/// How GitHub is named in errors.
+pub const UPSTREAM: &str = "GitHub";
 
 pub struct Http {
-    client: reqwest::Client,
-    config: HttpConfig,
+    client: Client,
+    api_url: String,
+    raw_url: String,
+    authorization: Option<HeaderValue>,
 }
 
 impl Http {
     pub fn new(config: HttpConfig) -> Result<Http, String> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .user_agent(concat!("shadcache/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(Http { client, config })
+        let client = Client::new(crate::http::HttpConfig {
+            upstream: UPSTREAM,
+            connect_timeout: config.connect_timeout,
+            first_byte_timeout: config.first_byte_timeout,
+            idle_timeout: config.idle_timeout,
+            timeout: config.timeout,
+            max_body: config.max_body,
+        })?;
+        let authorization = match &config.token {
+            Some(token) => {
+                let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
+                    .map_err(|_| "the GitHub token holds characters a header cannot".to_owned())?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+            None => None,
+        };
+        Ok(Http {
+            client,
+            api_url: config.api_url,
+            raw_url: config.raw_url,
+            authorization,
+        })
     }
 
     /// `path` starts with `/` (`/repos/o/r/git/trees/sha?recursive=1`, `/o/r/main/file`).
@@ -129,35 +111,33 @@ impl Http {
         etag: Option<&str>,
     ) -> (Result<Fetched, FetchError>, Headers) {
         let base = match origin {
-            Origin::Api => &self.config.api_url,
-            Origin::Raw => &self.config.raw_url,
+            Origin::Api => &self.api_url,
+            Origin::Raw => &self.raw_url,
         };
-        let mut request = self.client.get(format!("{base}{path}"));
+        let mut headers = HeaderMap::new();
         if origin == Origin::Api {
-            request = request.header("accept", "application/vnd.github+json");
+            headers.insert(
+                ACCEPT,
+                HeaderValue::from_static("application/vnd.github+json"),
+            );
         }
-        if let Some(token) = &self.config.token {
-            request = request.bearer_auth(token);
+        if let Some(authorization) = &self.authorization {
+            headers.insert(AUTHORIZATION, authorization.clone());
         }
-        if let Some(etag) = etag {
-            request = request.header("if-none-match", etag);
+        if let Some(etag) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
+            headers.insert(IF_NONE_MATCH, etag);
         }
-        let response =
-            match tokio::time::timeout(self.config.first_byte_timeout, request.send()).await {
-                Ok(Ok(response)) => response,
-                Ok(Err(e)) => return (Err(self.classify(e)), Headers::default()),
-                Err(_) => {
-                    let waited = self.config.first_byte_timeout;
-                    return (Err(FetchError::NoAnswer(waited)), Headers::default());
-                }
-            };
+        let answer = match self.client.get(&format!("{base}{path}"), headers).await {
+            Ok(answer) => answer,
+            Err(e) => return (Err(e), Headers::default()),
+        };
         let headers = Headers::parse(
-            response
-                .headers()
+            answer
+                .headers
                 .iter()
                 .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str(), v))),
         );
-        let status = response.status();
+        let status = answer.status;
         // A 403 is a rate limit only when the headers say so (it can also mean no access).
         let rate_limited = status == StatusCode::TOO_MANY_REQUESTS
             || (status == StatusCode::FORBIDDEN
@@ -169,88 +149,25 @@ impl Http {
         } else if status == StatusCode::NOT_FOUND {
             Ok(Fetched::NotFound)
         } else if !status.is_success() {
-            Err(FetchError::Status(status.as_u16()))
+            Err(self.client.error(Failure::Status(status.as_u16())))
         } else {
-            let etag = response
-                .headers()
-                .get("etag")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            self.body(response)
-                .await
-                .map(|bytes| Fetched::Body { bytes, etag })
+            Ok(Fetched::Body {
+                etag: answer.header("etag").map(str::to_owned),
+                bytes: answer.body,
+            })
         };
         (outcome, headers)
     }
-
-    /// Reads a body, refusing it as soon as it passes `max_body`.
-    async fn body(&self, response: reqwest::Response) -> Result<Bytes, FetchError> {
-        let limit = self.config.max_body;
-        if response
-            .content_length()
-            .is_some_and(|len| len as usize > limit)
-        {
-            return Err(FetchError::TooLarge(limit));
-        }
-        let mut body = BytesMut::new();
-        let mut stream = response.bytes_stream();
-        let idle = self.config.idle_timeout;
-        loop {
-            let chunk = match tokio::time::timeout(idle, stream.next()).await {
-                Err(_) => return Err(FetchError::Stalled(idle)),
-                Ok(None) => break,
-                Ok(Some(chunk)) => chunk,
-            };
-            let chunk = chunk.map_err(|e| match self.classify(e) {
-                FetchError::Other(reason) => FetchError::Truncated(reason),
-                other => other,
-            })?;
-            if body.len() + chunk.len() > limit {
-                return Err(FetchError::TooLarge(limit));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body.freeze())
-    }
-
-    fn classify(&self, e: reqwest::Error) -> FetchError {
-        let reason = error_chain(&e);
-        if e.is_timeout() && e.is_connect() {
-            FetchError::Connect(format!(
-                "no connection within {}",
-                humantime::format_duration(self.config.connect_timeout)
-            ))
-        } else if e.is_timeout() {
-            FetchError::TooSlow(self.config.timeout)
-        } else if e.is_redirect() {
-            FetchError::Redirects(reason)
-        } else if e.is_connect() || e.is_request() {
-            // Refused, reset, or closed before answering: the transport failed.
-            FetchError::Connect(reason)
-        } else if e.is_body() || e.is_decode() {
-            FetchError::Truncated(reason)
-        } else {
-            FetchError::Other(reason)
-        }
-    }
-}
-
-/// reqwest's Display stops at the outermost error; the cause is further down.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testkit::origin::{FakeOrigin, Fault};
+
+    fn failure(outcome: Result<Fetched, FetchError>) -> Failure {
+        outcome.expect_err("a failure").failure
+    }
 
     fn http(origin: &FakeOrigin, max_body: usize) -> Http {
         Http::new(HttpConfig {
@@ -349,7 +266,7 @@ mod tests {
             let http = &http;
             async move { http.get(Origin::Raw, &p["/raw".len()..], None).await }
         };
-        assert_eq!(get("/raw/f/5xx").await.0, Err(FetchError::Status(502)));
+        assert_eq!(failure(get("/raw/f/5xx").await.0), Failure::Status(502));
         let (limited, headers) = get("/raw/f/limit").await;
         assert_eq!(limited, Ok(Fetched::RateLimited));
         assert_eq!(headers.retry_after, Some(30));
@@ -364,43 +281,47 @@ mod tests {
                 .unwrap_err()
                 .is_upstream_failure()
         );
-        let cut = get("/raw/f/cut").await.0.unwrap_err();
-        assert!(matches!(cut, FetchError::Truncated(_)), "{cut:?}");
+        let cut = failure(get("/raw/f/cut").await.0);
+        assert!(matches!(cut, Failure::Truncated(_)), "{cut:?}");
         assert!(matches!(
-            get("/raw/f/loop").await.0,
-            Err(FetchError::Redirects(_))
+            failure(get("/raw/f/loop").await.0),
+            Failure::Redirects(_)
         ));
         assert_eq!(
-            get("/raw/f/huge").await.0,
-            Err(FetchError::TooLarge(1 << 20))
+            failure(get("/raw/f/huge").await.0),
+            Failure::TooLarge(1 << 20)
         );
         // Each budget names itself: no answer at all, silence mid-body, a body too slow.
         let ms = Duration::from_millis;
         assert_eq!(
-            get("/raw/f/slow").await.0,
-            Err(FetchError::TooSlow(ms(800)))
+            failure(get("/raw/f/slow").await.0),
+            Failure::TooSlow(ms(800))
         );
         assert_eq!(
-            get("/raw/f/hang").await.0,
-            Err(FetchError::NoAnswer(ms(400)))
+            failure(get("/raw/f/hang").await.0),
+            Failure::NoAnswer(ms(400))
         );
         assert_eq!(
-            get("/raw/f/stall").await.0,
-            Err(FetchError::Stalled(ms(300)))
+            failure(get("/raw/f/stall").await.0),
+            Failure::Stalled(ms(300))
         );
         assert_eq!(
-            get("/raw/f/trickle").await.0,
-            Err(FetchError::TooSlow(ms(800)))
+            failure(get("/raw/f/trickle").await.0),
+            Failure::TooSlow(ms(800))
         );
-        for budget in [FetchError::NoAnswer(ms(400)), FetchError::Stalled(ms(300))] {
-            assert!(budget.is_upstream_failure());
+        let error = |failure| FetchError {
+            upstream: UPSTREAM,
+            failure,
+        };
+        for budget in [Failure::NoAnswer(ms(400)), Failure::Stalled(ms(300))] {
+            assert!(error(budget).is_upstream_failure());
         }
         assert_eq!(
-            FetchError::NoAnswer(Duration::from_secs(10)).to_string(),
+            error(Failure::NoAnswer(Duration::from_secs(10))).to_string(),
             "GitHub did not answer within 10s"
         );
-        assert!(!FetchError::Status(404).is_upstream_failure());
-        assert!(FetchError::Status(503).is_upstream_failure());
+        assert!(!error(Failure::Status(404)).is_upstream_failure());
+        assert!(error(Failure::Status(503)).is_upstream_failure());
     }
 
     #[tokio::test]
@@ -420,7 +341,7 @@ mod tests {
         })
         .unwrap();
         let err = http.get(Origin::Api, "/x", None).await.0.unwrap_err();
-        assert!(matches!(err, FetchError::Connect(_)), "{err:?}");
+        assert!(matches!(err.failure, Failure::Connect(_)), "{err:?}");
         assert!(err.is_upstream_failure());
     }
 

@@ -118,7 +118,11 @@ impl ReadTask {
 
     /// The budget ran out: say so, and what went wrong before, which is usually why.
     fn out_of_time(&self) -> TierError {
-        let mut reason = super::http::FetchError::TooSlow(self.budget).to_string();
+        let mut reason = crate::http::FetchError {
+            upstream: super::http::UPSTREAM,
+            failure: crate::http::Failure::TooSlow(self.budget),
+        }
+        .to_string();
         if let Some(trouble) = self.trouble.lock().expect("not poisoned").as_deref() {
             reason = format!("{reason} ({trouble})");
         }

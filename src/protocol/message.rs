@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 pub const MAGIC: [u8; 4] = *b"SHDC";
 
 /// The first frame a client sends. Its layout must never change, so that any two versions
@@ -87,6 +87,8 @@ pub enum Request {
     /// sleeping. Answered `Pong` by a daemon started with `SHADCACHE_TEST_CLOCK=1`, refused
     /// `InvalidRequest` by any other.
     AdvanceClock(Duration),
+    /// Where the registry listener serves (`shadcache registry url|env|components-json`).
+    Registry,
 }
 
 /// What a domain request asks for.
@@ -170,6 +172,8 @@ pub enum Response {
     Migrations(Vec<MigrationInfo>),
     /// Response to `Request::Maintenance`.
     Maintenance(MaintenanceReport),
+    /// Response to `Request::Registry`.
+    Registry(RegistryInfo),
     /// Response to any request that failed.
     Error(WireError),
 }
@@ -296,6 +300,42 @@ pub struct Stats {
     pub tiers: Vec<TierStats>,
     /// `None` when no kind is configured write-behind.
     pub write_behind: Option<WriteBehindStats>,
+    /// The registry listener and origin, per registry; empty when `registry.enabled` is off.
+    pub registries: Vec<RegistryStats>,
+}
+
+/// One registry of the shadcn registry protocol, as the listener served it and the origin
+/// fetched it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegistryStats {
+    /// `shadcn`, `svelte`, `vue`, or `@namespace`.
+    pub registry: String,
+    /// Requests the listener answered for it, by what it answered.
+    pub requests: u64,
+    pub answered_by: Vec<(TierName, u64)>,
+    pub not_modified: u64,
+    pub not_found: u64,
+    pub errors: u64,
+    /// Bodies the origin downloaded, 304s that confirmed a cached copy, upstream 404s, failures.
+    pub fetched: u64,
+    pub unchanged: u64,
+    pub not_found_upstream: u64,
+    pub fetch_errors: u64,
+}
+
+/// Where the daemon serves the registry protocol.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryInfo {
+    /// `http://127.0.0.1:PORT/<secret>`: a source's URL is this, `/`, and its name. `None`
+    /// when the listener is off (`registry.enabled = false`) or could not bind.
+    pub base_url: Option<String>,
+    /// Why there is no listener, when there is none.
+    pub problem: Option<String>,
+    /// The namespaces configured in `registry.namespaces`, with their `@`, and whether
+    /// their URL takes a `{style}`.
+    pub namespaces: Vec<(String, bool)>,
+    /// Whether the shadcn directory's namespaces are served too.
+    pub directory: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -110,7 +110,15 @@ impl Fetches {
         admission: oneshot::Sender<Result<(), TierError>>,
     ) {
         let mut by_origin: Vec<Vec<Want>> = self.upstreams.iter().map(|_| Vec::new()).collect();
+        let now = unix_ms();
         for want in wanted {
+            // A fetched value still being stored answers its joiners, unless it expired
+            // meanwhile: then it is what they already had.
+            if let Some(Flight::Storing(Lookup::Hit(entry))) = self.flights.get(&want.key)
+                && entry.meta.is_expired(now)
+            {
+                self.flights.remove(&want.key);
+            }
             match self.flights.get_mut(&want.key) {
                 Some(Flight::Fetching(waiters)) => {
                     counters.coalesced += 1;
@@ -128,7 +136,6 @@ impl Fetches {
                 },
             }
         }
-        let now = unix_ms();
         let mut refusal = None;
         for (origin, new) in by_origin.into_iter().enumerate() {
             if new.is_empty() {

@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 use crate::database::{DatabaseHandle, L2Error};
 use crate::glob::Glob;
 use crate::key::Key;
-use crate::protocol::{ErrorCode, Request, Response, WireError};
+use crate::protocol::{ErrorCode, RegistryInfo, Request, Response, WireError};
 use crate::router::{Command, RouterHandle};
 use crate::supervisor::SupervisorHandle;
 
 use super::limits::ServerCounters;
+use super::web::RegistryService;
 
 /// More keys than this in one `mget`/`mset` is refused rather than queued.
 pub const MAX_BATCH: usize = 10_000;
@@ -28,6 +29,8 @@ pub struct Dispatcher {
     pub(crate) framework: Arc<str>,
     /// Started with `SHADCACHE_TEST_CLOCK=1`: takes `Request::AdvanceClock`.
     pub(crate) movable_clock: bool,
+    /// The registry listener; `None` when `registry.enabled` is off.
+    pub(crate) registry: Option<Arc<RegistryService>>,
 }
 
 impl Dispatcher {
@@ -65,6 +68,15 @@ impl Dispatcher {
                 crate::shadcn::answer(&self.router, &self.framework, framework.as_deref(), query)
                     .await
             }
+            Request::Registry => Response::Registry(match &self.registry {
+                Some(registry) => registry.info(),
+                None => RegistryInfo {
+                    base_url: None,
+                    problem: Some("the registry is off (registry.enabled = false)".into()),
+                    namespaces: Vec::new(),
+                    directory: false,
+                },
+            }),
             request => self.route(request).await,
         };
         if let Response::Error(e) = &response {
@@ -111,6 +123,9 @@ impl Dispatcher {
             stats.requests = c.requests.load(Relaxed);
             stats.request_errors = c.request_errors.load(Relaxed);
             stats.restarts = self.supervisor.restarts().await;
+            if let Some(registry) = &self.registry {
+                stats.registries = registry.stats().await;
+            }
         }
         response
     }
@@ -204,10 +219,11 @@ pub fn command(request: Request) -> Result<Command, WireError> {
         Request::Migrate(_)
         | Request::Maintenance
         | Request::Shadcn { .. }
-        | Request::AdvanceClock(_) => {
+        | Request::AdvanceClock(_)
+        | Request::Registry => {
             return Err(WireError::new(
                 ErrorCode::InvalidRequest,
-                "migrate, maintenance, domain and clock requests are not router commands",
+                "migrate, maintenance, domain, clock and registry requests are not router commands",
             ));
         }
     })

@@ -7,8 +7,9 @@ mod l2;
 mod limits;
 mod listener;
 mod serve;
+pub mod web;
 
 pub use dispatch::command;
 pub use limits::Limits;
 pub use listener::{ListenError, Listener};
-pub use serve::Server;
+pub use serve::{Server, Services};

@@ -12,11 +12,22 @@ use super::connection;
 use super::dispatch::Dispatcher;
 use super::limits::{Limits, ServerCounters};
 use super::listener::Listener;
+use super::web::RegistryService;
 
 use crate::database::DatabaseHandle;
 use crate::protocol::{ErrorCode, WireError};
 use crate::router::RouterHandle;
 use crate::supervisor::SupervisorHandle;
+
+/// What the socket's requests are answered by.
+pub struct Services {
+    pub router: RouterHandle,
+    pub supervisor: SupervisorHandle,
+    /// `None` when `l2.enabled` is off.
+    pub database: Option<DatabaseHandle>,
+    /// The registry listener; `None` when `registry.enabled` is off.
+    pub registry: Option<Arc<RegistryService>>,
+}
 
 pub struct Server {
     listener: Listener,
@@ -27,9 +38,7 @@ pub struct Server {
 impl Server {
     pub fn new(
         listener: Listener,
-        router: RouterHandle,
-        supervisor: SupervisorHandle,
-        database: Option<DatabaseHandle>,
+        services: Services,
         limits: Limits,
         framework: &str,
         movable_clock: bool,
@@ -37,9 +46,10 @@ impl Server {
         Server {
             listener,
             dispatcher: Dispatcher {
-                router,
-                supervisor,
-                database,
+                router: services.router,
+                supervisor: services.supervisor,
+                database: services.database,
+                registry: services.registry,
                 counters: Arc::new(ServerCounters::default()),
                 started: Instant::now(),
                 framework: framework.into(),

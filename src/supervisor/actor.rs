@@ -18,6 +18,7 @@ use crate::data_dir::DataDirLock;
 use crate::database::{DatabaseArgs, DatabaseTier, ToDatabase};
 use crate::github::{GithubArgs, GithubTier, ToGithub};
 use crate::memory::{MemoryArgs, MemoryTier, Store, ToMemory};
+use crate::registry::{RegistryArgs, RegistryTier, ToRegistry};
 use crate::router::{FastPath, Policy, Router, RouterArgs, Tiers, ToRouter};
 use crate::slot::Publisher;
 use crate::tier::Tier;
@@ -36,15 +37,17 @@ enum Child {
     Memory,
     Database,
     Github,
+    Registry,
     WriteBehind,
     Router,
 }
 
 impl Child {
-    const ALL: [Child; 5] = [
+    const ALL: [Child; 6] = [
         Child::Memory,
         Child::Database,
         Child::Github,
+        Child::Registry,
         Child::WriteBehind,
         Child::Router,
     ];
@@ -54,6 +57,7 @@ impl Child {
             Child::Memory => "memory",
             Child::Database => "database",
             Child::Github => "github",
+            Child::Registry => "registry",
             Child::WriteBehind => "write_behind",
             Child::Router => "router",
         }
@@ -69,6 +73,7 @@ pub struct SupervisorArgs {
     pub memory_store: Store,
     pub database: Publisher<ToDatabase>,
     pub github: Publisher<ToGithub>,
+    pub registry: Publisher<ToRegistry>,
     pub data_dir_lock: Arc<Mutex<Option<DataDirLock>>>,
     pub write_behind: Publisher<ToWriteBehind>,
     pub router: Publisher<ToRouter>,
@@ -110,6 +115,7 @@ impl Actor for Supervisor {
             let enabled = match child {
                 Child::Database => state.args.config.l2.enabled,
                 Child::Github => state.args.config.github.enabled,
+                Child::Registry => state.args.config.registry.enabled,
                 Child::WriteBehind => state.args.queue.is_some(),
                 _ => true,
             };
@@ -175,6 +181,10 @@ impl Actor for Supervisor {
                 let github = state.args.github.send_replace(None);
                 if let Some(github) = github {
                     let _ = github.drain_and_wait(drain).await;
+                }
+                let registry = state.args.registry.send_replace(None);
+                if let Some(registry) = registry {
+                    let _ = registry.drain_and_wait(drain).await;
                 }
                 let memory = state.args.memory.send_replace(None);
                 if let Some(memory) = memory {
@@ -295,6 +305,18 @@ async fn spawn_child(
             let (actor, _) = Actor::spawn_linked(None, GithubTier, args, supervisor).await?;
             let id = actor.get_id();
             state.args.github.send_replace(Some(actor));
+            id
+        }
+        Child::Registry => {
+            let mut registry = config.registry.clone();
+            registry.timeout = registry.budget(config.daemon.request_timeout);
+            let args = RegistryArgs {
+                config: registry,
+                ttl: config.ttl.ttl(crate::registry::file::KIND),
+            };
+            let (actor, _) = Actor::spawn_linked(None, RegistryTier, args, supervisor).await?;
+            let id = actor.get_id();
+            state.args.registry.send_replace(Some(actor));
             id
         }
         Child::WriteBehind => {

@@ -13,6 +13,7 @@ use crate::data_dir::DataDirLock;
 use crate::database::DatabaseHandle;
 use crate::github::GithubHandle;
 use crate::memory::{MemoryHandle, Store};
+use crate::registry::RegistryHandle;
 use crate::router::{FastPath, RouterHandle, Tiers};
 use crate::slot::Slot;
 use crate::tier::{Origin, Tier};
@@ -31,6 +32,8 @@ pub struct Actors {
     pub memory: MemoryHandle,
     /// `None` when `l2.enabled` is off.
     pub database: Option<DatabaseHandle>,
+    /// `None` when `registry.enabled` is off.
+    pub registry: Option<RegistryHandle>,
 }
 
 /// Asks the supervisor things; cheap to clone.
@@ -49,6 +52,7 @@ impl Actors {
         let (memory_tx, memory_slot) = Slot::new("memory tier");
         let (database_tx, database_slot) = Slot::new("database tier");
         let (github_tx, github_slot) = Slot::new("github tier");
+        let (registry_tx, registry_slot) = Slot::new("registry origin");
         let (queue_tx, queue_slot) = Slot::new("write-behind queue");
         let (router_tx, router_slot) = Slot::new("router");
         let memory_store = Store::default();
@@ -74,10 +78,18 @@ impl Actors {
             .github
             .enabled
             .then(|| Arc::new(GithubHandle::new(github_slot, timeout)) as Arc<dyn Origin>);
+        let registry = config
+            .registry
+            .enabled
+            .then(|| RegistryHandle::new(registry_slot, timeout));
+        let origins = github
+            .into_iter()
+            .chain(registry.clone().map(|r| Arc::new(r) as Arc<dyn Origin>))
+            .collect();
         let tiers = Arc::new(Tiers {
             local,
-            origins: github.into_iter().collect(),
-            upstream: crate::github::serves,
+            origins,
+            upstream: |key| crate::github::serves(key) || crate::registry::serves(key),
         });
         let (fatal_tx, fatal) = watch::channel(None);
         let args = SupervisorArgs {
@@ -86,6 +98,7 @@ impl Actors {
             memory_store,
             database: database_tx,
             github: github_tx,
+            registry: registry_tx,
             data_dir_lock: Arc::new(Mutex::new(lock)),
             write_behind: queue_tx,
             router: router_tx,
@@ -108,6 +121,7 @@ impl Actors {
             #[cfg(test)]
             memory,
             database,
+            registry,
         })
     }
 

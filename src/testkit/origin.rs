@@ -4,7 +4,10 @@
 //! counts the requests it saw per path, so a test can assert what a flow cost.
 //!
 //! API URLs are served under `/api`, raw-file URLs under `/raw`: point `github.api_url` at
-//! [`FakeOrigin::api_url`] and `github.raw_url` at [`FakeOrigin::raw_url`].
+//! [`FakeOrigin::api_url`] and `github.raw_url` at [`FakeOrigin::raw_url`]. The shadcn
+//! registry protocol's recorded files (`tests/fixtures/registry`) are served under `/shadcn`
+//! (`ui.shadcn.com/r`) and `/svelte` (`shadcn-svelte.com/registry`): see
+//! [`FakeOrigin::registry_section`].
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -72,6 +75,8 @@ struct State {
     api_used: u64,
     /// Every `Authorization` header value seen.
     authorizations: std::collections::BTreeSet<String>,
+    /// Every request head, with its path, in order.
+    heads: Vec<(String, String)>,
 }
 
 pub struct FakeOrigin {
@@ -99,6 +104,14 @@ impl FakeOrigin {
     /// Serves every entry of a fixtures directory's `index.json`.
     pub async fn with_fixtures(dir: &Path) -> std::io::Result<FakeOrigin> {
         let origin = FakeOrigin::start().await?;
+        origin.add_fixtures(dir)?;
+        Ok(origin)
+    }
+
+    /// Serves every entry of another fixtures directory's `index.json` too (the registry
+    /// protocol's beside GitHub's).
+    pub fn add_fixtures(&self, dir: &Path) -> std::io::Result<()> {
+        let origin = self;
         let index: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.join("index.json"))?)
                 .map_err(std::io::Error::other)?;
@@ -113,13 +126,52 @@ impl FakeOrigin {
                 origin.set(&path, status, body);
             }
         }
-        Ok(origin)
+        Ok(())
     }
 
     /// Every `Authorization` header value the origin has seen.
     pub fn authorizations(&self) -> Vec<String> {
         let state = self.state.lock().unwrap();
         state.authorizations.iter().cloned().collect()
+    }
+
+    /// The value of header `name` in every request for `path` (case-insensitive name).
+    pub fn header_values(&self, path: &str, name: &str) -> Vec<String> {
+        let state = self.state.lock().unwrap();
+        state
+            .heads
+            .iter()
+            .filter(|(p, _)| p == path)
+            .filter_map(|(_, head)| {
+                head.split("\r\n")
+                    .skip(1)
+                    .filter_map(|l| l.split_once(':'))
+                    .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.trim().to_owned())
+            })
+            .collect()
+    }
+
+    /// Every request head seen, whatever its path.
+    pub fn heads(&self) -> Vec<(String, String)> {
+        self.state.lock().unwrap().heads.clone()
+    }
+
+    /// A registry's base URL here: `shadcn` (`ui.shadcn.com/r`), `svelte`, or any prefix a
+    /// test serves files under.
+    pub fn registry_url(&self, source: &str) -> String {
+        format!("http://{}/{source}", self.addr)
+    }
+
+    /// A config's `[registry]` section pointing the three built-in registries here (more
+    /// `[registry]` keys may follow it).
+    pub fn registry_section(&self) -> String {
+        format!(
+            "[registry]\nshadcn_url = \"{}\"\nsvelte_url = \"{}\"\nvue_url = \"{}\"\n",
+            self.registry_url("shadcn"),
+            self.registry_url("svelte"),
+            self.registry_url("vue")
+        )
     }
 
     /// Stops listening: from now on every connection is refused.
@@ -227,6 +279,12 @@ pub fn local_path(url: &str) -> Option<String> {
     if let Some(rest) = url.strip_prefix("https://api.github.com") {
         return Some(format!("/api{rest}"));
     }
+    if let Some(rest) = url.strip_prefix("https://ui.shadcn.com/r") {
+        return Some(format!("/shadcn{rest}"));
+    }
+    if let Some(rest) = url.strip_prefix("https://shadcn-svelte.com/registry") {
+        return Some(format!("/svelte{rest}"));
+    }
     url.strip_prefix("https://raw.githubusercontent.com")
         .map(|rest| format!("/raw{rest}"))
 }
@@ -278,6 +336,7 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
     let (route, fault, api_used) = {
         let mut s = state.lock().unwrap();
         *s.counts.entry(path.clone()).or_default() += 1;
+        s.heads.push((path.clone(), text.to_string()));
         let route = s.routes.get(&path).cloned();
         let fault = s.faults.get(&path).cloned();
         let not_modified = route

@@ -19,6 +19,11 @@ pub const TEST_CONFIG: &str = r#"
 api_url = "http://127.0.0.1:9"
 raw_url = "http://127.0.0.1:9"
 
+[registry]
+shadcn_url = "http://127.0.0.1:9"
+svelte_url = "http://127.0.0.1:9"
+vue_url = "http://127.0.0.1:9"
+
 [daemon]
 log_level = "debug"
 frame_timeout = "1s"
@@ -92,7 +97,9 @@ impl TestDaemon {
             .arg("--data-dir")
             .arg(data_dir)
             // Tests move the daemon's clock instead of sleeping until TTLs run out.
-            .env("SHADCACHE_TEST_CLOCK", "1");
+            .env("SHADCACHE_TEST_CLOCK", "1")
+            // Many daemons at once: each registry listener on a port of its own.
+            .env("SHADCACHE_REGISTRY_LISTEN", "127.0.0.1:0");
         command
     }
 

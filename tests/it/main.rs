@@ -18,6 +18,7 @@ mod mcp;
 mod postgres;
 mod postgres_tls;
 mod protocol;
+mod registry;
 mod router;
 mod security;
 mod stalls;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         postgres::tests(),
         postgres_tls::tests(),
         protocol::tests(),
+        registry::tests(),
         router::tests(),
         security::tests(),
         stalls::tests(),

@@ -12,7 +12,8 @@ use libtest_mimic::{Failed, Trial};
 /// Something outside the repository that a test needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Need {
-    /// Node.js with the MCP SDK client installed in `tests/mcp` (`npm ci --prefix tests/mcp`).
+    /// Node.js with the MCP SDK client and the `shadcn` CLI installed in `tests/mcp`
+    /// (`npm ci --prefix tests/mcp`).
     Node,
     /// A PostgreSQL server named by `SHADCACHE_TEST_POSTGRES_URL` (`.ci/run` starts one).
     Postgres,
@@ -46,18 +47,24 @@ impl Need {
         match self {
             Need::Node => {
                 let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/mcp");
-                let sdk = dir.join("node_modules/@modelcontextprotocol/sdk");
                 let node = Command::new("node").arg("--version").output();
                 if !node.is_ok_and(|o| o.status.success()) {
-                    Some("node is not installed (Debian package nodejs)".into())
-                } else if !sdk.is_dir() {
-                    Some(format!(
-                        "{} is missing (run `npm ci --prefix tests/mcp`)",
-                        sdk.display()
-                    ))
-                } else {
-                    None
+                    return Some("node is not installed (Debian package nodejs)".into());
                 }
+                // The MCP SDK client, and the official `shadcn` CLI the registry tests drive.
+                [
+                    "node_modules/@modelcontextprotocol/sdk",
+                    "node_modules/shadcn",
+                ]
+                .into_iter()
+                .map(|package| dir.join(package))
+                .find(|package| !package.is_dir())
+                .map(|package| {
+                    format!(
+                        "{} is missing (run `npm ci --prefix tests/mcp`)",
+                        package.display()
+                    )
+                })
             }
             Need::Postgres => env_missing("SHADCACHE_TEST_POSTGRES_URL"),
             Need::PostgresRestart => env_missing("SHADCACHE_TEST_POSTGRES_RESTART"),
