@@ -77,6 +77,7 @@ pub async fn run(loaded: Result<Loaded, ConfigError>) -> ExitCode {
     let stats = check_daemon(&mut report, config).await;
     check_l2(&mut report, config, stats.as_ref());
     check_github(&mut report, config).await;
+    check_registry(&mut report, config, stats.is_some()).await;
     print_mcp_snippet(config);
     if report.failures == 0 {
         println!("\nall checks hold");
@@ -386,6 +387,145 @@ fn reset_time(reset_unix: u64) -> String {
             left.as_secs().div_ceil(60)
         ),
         Err(_) => format!(", reset at {clock} UTC"),
+    }
+}
+
+/// The registry listener answers behind its secret, and the shell's `REGISTRY_URL` (what the
+/// `shadcn` CLI and `shadcn mcp` read) points at it.
+async fn check_registry(report: &mut Report, config: &crate::config::Config, daemon_up: bool) {
+    const WHAT: &str = "registry";
+    if !config.registry.enabled {
+        report.say(
+            Verdict::Ok,
+            WHAT,
+            "disabled (registry.enabled = false)",
+            None,
+        );
+        return;
+    }
+    if !daemon_up {
+        report.say(Verdict::Warn, WHAT, "not checked: no daemon", None);
+        return;
+    }
+    let info = match Client::connect(&config.socket, crate::client::deadline(config)).await {
+        Ok(mut client) => match client.request(&Request::Registry).await {
+            Ok(Response::Registry(info)) => info,
+            other => {
+                report.say(
+                    Verdict::Fail,
+                    WHAT,
+                    &format!("the daemon did not say where it serves: {other:?}"),
+                    Some("a daemon older than this CLI? restart it"),
+                );
+                return;
+            }
+        },
+        Err(e) => {
+            report.say(Verdict::Fail, WHAT, &e.to_string(), None);
+            return;
+        }
+    };
+    let Some(base) = info.base_url else {
+        report.say(
+            Verdict::Fail,
+            WHAT,
+            &format!(
+                "the listener is off: {}",
+                info.problem.as_deref().unwrap_or("no reason given")
+            ),
+            Some("set registry.listen to a free 127.0.0.1 port, then restart the daemon"),
+        );
+        return;
+    };
+    let shown = base
+        .rsplit_once('/')
+        .map_or(base.as_str(), |(root, _)| root);
+    let answer = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .map_err(|e| e.to_string());
+    let answer = match answer {
+        Ok(http) => http
+            .get(format!("{base}/"))
+            .send()
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    };
+    match answer {
+        Ok(answer) if answer.status().is_success() => {
+            report.say(
+                Verdict::Ok,
+                WHAT,
+                &format!("serving on {shown}/<secret>"),
+                None,
+            );
+        }
+        Ok(answer) => {
+            report.say(
+                Verdict::Fail,
+                WHAT,
+                &format!(
+                    "{shown} answered {} (another program on that port?)",
+                    answer.status()
+                ),
+                Some("set registry.listen to a free 127.0.0.1 port, then restart the daemon"),
+            );
+            return;
+        }
+        Err(e) => {
+            report.say(Verdict::Fail, WHAT, &format!("{shown}: {e}"), None);
+            return;
+        }
+    }
+    let setup =
+        "eval \"$(shadcache registry env)\" (in your shell profile, or the MCP client's env)";
+    match std::env::var("REGISTRY_URL") {
+        Ok(url)
+            if url.trim_end_matches('/') == format!("{base}/shadcn")
+                || ["svelte", "vue"]
+                    .iter()
+                    .any(|s| url.trim_end_matches('/') == format!("{base}/{s}")) =>
+        {
+            report.say(Verdict::Ok, WHAT, "REGISTRY_URL points here", None);
+        }
+        Ok(url) if url.starts_with(shown) => report.say(
+            Verdict::Warn,
+            WHAT,
+            "REGISTRY_URL points at this port with another secret or path",
+            Some(setup),
+        ),
+        Ok(url) => report.say(
+            Verdict::Warn,
+            WHAT,
+            &format!("REGISTRY_URL is {url}, not shadcache: the shadcn CLI goes to it directly"),
+            Some(setup),
+        ),
+        Err(_) => report.say(
+            Verdict::Warn,
+            WHAT,
+            "REGISTRY_URL is not set: the shadcn CLI and `shadcn mcp` go to ui.shadcn.com directly",
+            Some(setup),
+        ),
+    }
+    let proxied = ["HTTP_PROXY", "http_proxy"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok());
+    let bypass = ["NO_PROXY", "no_proxy"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .any(|list| {
+            list.split(',')
+                .any(|h| matches!(h.trim(), "127.0.0.1" | "localhost"))
+        });
+    if proxied && !bypass {
+        report.say(
+            Verdict::Warn,
+            WHAT,
+            "HTTP_PROXY is set and NO_PROXY does not name 127.0.0.1: the CLI would send loopback requests to the proxy",
+            Some(setup),
+        );
     }
 }
 

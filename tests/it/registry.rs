@@ -24,6 +24,10 @@ tests![
     garbage_and_truncated_bodies_are_refused_and_not_cached,
     a_private_namespace_gets_its_header_and_no_other_registry_does,
     registry_url_env_and_components_json_point_clients_here,
+    doctor_checks_the_listener_and_where_registry_url_points,
+    another_user_can_neither_learn_the_secret_nor_read_through_the_listener: Root,
+    namespaces_of_the_directory_are_served_from_their_own_registry,
+    warming_a_registry_fetches_its_catalog_and_every_item_once,
     the_shadcn_cli_views_searches_and_adds_through_the_cache_then_offline: Node,
     shadcn_mcp_lists_searches_views_and_finds_examples_then_offline: Node,
 ];
@@ -816,4 +820,241 @@ async fn shadcn_mcp_lists_searches_views_and_finds_examples_then_offline() {
         Some(1),
         "{fetched:?}"
     );
+}
+
+fn doctor(d: &TestDaemon, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut command = crate::harness::base_command(crate::harness::BIN);
+    command
+        .arg("--socket")
+        .arg(&d.socket)
+        .arg("--config")
+        .arg(&d.config)
+        .arg("doctor");
+    for (var, value) in env {
+        command.env(var, value);
+    }
+    let out = command.output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), text)
+}
+
+fn registry_line<'a>(report: &'a str, verdict: &str, needle: &str) -> &'a str {
+    let start = format!("{verdict:<5} registry");
+    report
+        .lines()
+        .find(|l| l.starts_with(&start) && l.contains(needle))
+        .unwrap_or_else(|| panic!("no `{start} ... {needle}` line in:\n{report}"))
+}
+
+async fn doctor_checks_the_listener_and_where_registry_url_points() {
+    let origin = origin().await;
+    let d = daemon_for(&origin, "");
+    let base = base(&d);
+    let (_, report) = doctor(&d, &[]);
+    registry_line(&report, "ok", "serving on http://127.0.0.1:");
+    assert!(
+        !report.contains(base.rsplit_once('/').unwrap().1),
+        "the secret was printed:\n{report}"
+    );
+    registry_line(&report, "warn", "REGISTRY_URL is not set");
+    let here = format!("{base}/shadcn");
+    let (_, report) = doctor(&d, &[("REGISTRY_URL", &here)]);
+    registry_line(&report, "ok", "REGISTRY_URL points here");
+    let (_, report) = doctor(&d, &[("REGISTRY_URL", "https://ui.shadcn.com/r")]);
+    registry_line(&report, "warn", "not shadcache");
+    let (_, report) = doctor(
+        &d,
+        &[
+            ("REGISTRY_URL", &here),
+            ("HTTP_PROXY", "http://proxy.test:3128"),
+        ],
+    );
+    registry_line(&report, "warn", "NO_PROXY does not name 127.0.0.1");
+    let (_, report) = doctor(
+        &d,
+        &[
+            ("REGISTRY_URL", &here),
+            ("HTTP_PROXY", "http://proxy.test:3128"),
+            ("NO_PROXY", "localhost,127.0.0.1"),
+        ],
+    );
+    assert!(!report.contains("NO_PROXY does not"), "{report}");
+
+    // A secret file others could read: the listener stays off, and doctor says why.
+    let mut d = d;
+    d.signal(libc::SIGTERM);
+    d.wait_exit(Duration::from_secs(20));
+    let secret = d.data_dir.join("registry-secret");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut command = d.daemon_command();
+    let d = d.spawn(&mut command);
+    let (code, report) = doctor(&d, &[]);
+    assert_eq!(code, Some(1), "{report}");
+    registry_line(&report, "FAIL", "readable by others");
+    // The rest of the daemon serves on.
+    assert!(d.cli(&["ping"], None).status.success());
+}
+
+async fn warming_a_registry_fetches_its_catalog_and_every_item_once() {
+    let origin = origin().await;
+    let d = daemon_for(&origin, "requests_per_second = 1000\nmax_concurrent = 16\n");
+    let out = d.cli(&["warm", "--registry", "shadcn"], None);
+    let summary = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{summary}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // 471 items listed; the recorded set has 97 of new-york-v4's files and the top level.
+    assert!(summary.starts_with("shadcn (new-york-v4): "), "{summary}");
+    let count = |what: &str| -> u64 {
+        summary
+            .split([':', ';', ','])
+            .find_map(|part| part.trim().strip_suffix(what)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no `{what}` in {summary}"))
+    };
+    let files = count("files");
+    assert!(files >= 471 + 8, "{summary}");
+    let cached = count("cached");
+    // Every new-york-v4 file recorded, the top-level files, and the recorded colours.
+    assert!(cached >= 97 + 5 + 5, "{summary}");
+    assert_eq!(
+        files,
+        cached + count("not in the registry or failed"),
+        "{summary}"
+    );
+    // Each file asked of the origin once.
+    for (path, n) in origin.requests() {
+        assert_eq!(n, 1, "{path} asked {n} times");
+    }
+    // Warm: the CLI's files answer offline.
+    origin.close();
+    let http = http();
+    let base = base(&d);
+    for path in [
+        "styles/new-york-v4/login-01.json",
+        "colors/neutral.json",
+        "styles/new-york-v4/registry.json",
+    ] {
+        let answer = http
+            .get(format!("{base}/shadcn/{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
+    }
+    // A second warm costs nothing upstream while fresh: all from the cache.
+    let again = d.cli(&["warm", "--registry", "shadcn"], None);
+    let summary = String::from_utf8_lossy(&again.stdout);
+    assert!(summary.contains(" 0 downloaded"), "{summary}");
+
+    let svelte = d.cli(&["warm", "--registry", "@nope"], None);
+    assert!(!svelte.status.success());
+}
+
+/// As user `nobody`: the secret file, the socket, and the listener with every URL it can
+/// make up. Nothing is read, nothing is fetched.
+async fn another_user_can_neither_learn_the_secret_nor_read_through_the_listener() {
+    let origin = origin().await;
+    let d = daemon_for(&origin, "");
+    let base = base(&d);
+    let (root, secret) = base.rsplit_once('/').unwrap();
+    let port = root.rsplit_once(':').unwrap().1;
+    let script = r#"
+        cat "$1" 2>/dev/null && echo "read the secret"
+        "$2" --socket "$3" --config "$4" registry url >/dev/null 2>&1 && echo "asked the daemon"
+        for path in /shadcn/styles/new-york-v4/button.json /0000/shadcn/index.json "/$6/shadcn/index.json" /; do
+            exec 3<>"/dev/tcp/127.0.0.1/$5" || { echo "no connection"; continue; }
+            printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$path" >&3
+            head -n 1 <&3
+            exec 3<&-
+        done
+        true"#;
+    // The guessed secret is the real one with its last digit changed.
+    let guess = format!(
+        "{}{}",
+        &secret[..secret.len() - 1],
+        if secret.ends_with('0') { '1' } else { '0' }
+    );
+    let out = crate::harness::base_command("runuser")
+        .args(["-u", "nobody", "--", "bash", "-c", script, "bash"])
+        .arg(d.data_dir.join("registry-secret"))
+        .arg(crate::harness::BIN)
+        .arg(&d.socket)
+        .arg(&d.config)
+        .arg(port)
+        .arg(&guess)
+        .output()
+        .unwrap();
+    let seen = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !seen.contains("read the secret") && !seen.contains(secret),
+        "{seen}"
+    );
+    assert!(!seen.contains("asked the daemon"), "{seen}");
+    let statuses: Vec<&str> = seen.lines().filter(|l| l.starts_with("HTTP/1.1")).collect();
+    assert_eq!(statuses.len(), 4, "{seen}");
+    assert!(
+        statuses.iter().all(|s| s.starts_with("HTTP/1.1 404")),
+        "{seen}"
+    );
+    assert!(origin.requests().is_empty(), "{:?}", origin.requests());
+    // The user it belongs to reads through it.
+    let answer = http()
+        .get(format!("{base}/shadcn/index.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+}
+
+async fn namespaces_of_the_directory_are_served_from_their_own_registry() {
+    let origin = origin().await;
+    // A directory naming two registries on this origin, and one whose URL is not http(s).
+    let directory = format!(
+        r#"[{{"name":"@magic","homepage":"x","url":"{}/r/{{name}}.json","description":"x"}},
+            {{"name":"@styled","homepage":"x","url":"{}/r/{{style}}/{{name}}.json","description":"x"}},
+            {{"name":"@evil","homepage":"x","url":"file:///etc/{{name}}","description":"x"}}]"#,
+        origin.registry_url("magic"),
+        origin.registry_url("styled")
+    );
+    origin.set("/shadcn/registries.json", 200, directory.into_bytes());
+    let item =
+        |name: &str| format!(r#"{{"name":"{name}","type":"registry:ui","files":[]}}"#).into_bytes();
+    origin.set("/magic/r/marquee.json", 200, item("marquee"));
+    origin.set("/styled/r/new-york/dial.json", 200, item("dial"));
+    let d = daemon_for(&origin, "");
+    let base = base(&d);
+    let http = http();
+    let get = |path: String| {
+        let http = http.clone();
+        async move {
+            let answer = http.get(path).send().await.unwrap();
+            (answer.status(), answer.bytes().await.unwrap())
+        }
+    };
+    let (status, body) = get(format!("{base}/magic/marquee.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.as_ref(), item("marquee").as_slice());
+    let (status, _) = get(format!("{base}/styled/new-york/dial.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    // The wrong shape for its template, a registry the directory lacks, one it names badly.
+    for (path, needle) in [
+        ("styled/dial.json", "by style"),
+        ("magic/new-york/marquee.json", "no styles"),
+        ("nobody/x.json", "@nobody"),
+        ("evil/passwd.json", "@evil"),
+    ] {
+        let (status, body) = get(format!("{base}/{path}")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            body["detail"].as_str().unwrap().contains(needle),
+            "{path}: {body}"
+        );
+    }
+    // The directory was read once for all of them.
+    assert_eq!(origin.count("/shadcn/registries.json"), 1);
 }

@@ -134,6 +134,16 @@ impl RegistryService {
                 .push((ALLOW, HeaderValue::from_static("GET, HEAD")));
             return reply;
         }
+        // `/<secret>/`: what is served here, for `doctor` and a curious user.
+        if rest.is_empty() {
+            let body = serde_json::json!({
+                "shadcache": env!("CARGO_PKG_VERSION"),
+                "registries": crate::registry::sources::BUILT_IN,
+                "namespaces": self.info.namespaces.iter().map(|(ns, _)| ns).collect::<Vec<_>>(),
+                "directory": self.info.directory,
+            });
+            return Reply::new(StatusCode::OK, Bytes::from(body.to_string())).json();
+        }
         let (source, file_path) = rest.split_once('/').unwrap_or((rest, ""));
         let Some(layout) = self.sources.layout(source) else {
             return Reply::error(
