@@ -26,8 +26,9 @@ uninstall() {
         data_dir=$("$bin" config 2>/dev/null | sed -n 's/^data_dir = "\(.*\)" *#.*/\1/p')
     fi
     if have_systemd && [ -e "$units/shadcache.socket" ]; then
-        systemctl --user disable --now shadcache.socket shadcache.service 2>/dev/null || true
-        rm -f "$units/shadcache.socket" "$units/shadcache.service"
+        systemctl --user disable --now shadcache.socket shadcache-registry.socket \
+            shadcache.service 2>/dev/null || true
+        rm -f "$units/shadcache.socket" "$units/shadcache-registry.socket" "$units/shadcache.service"
         systemctl --user daemon-reload
         echo "removed the systemd units from $units"
     fi
@@ -71,10 +72,14 @@ fi
 if have_systemd; then
     mkdir -p "$units"
     install -m 0644 "$repo/systemd/shadcache.socket" "$units/shadcache.socket"
+    install -m 0644 "$repo/systemd/shadcache-registry.socket" "$units/shadcache-registry.socket"
     sed "s|%h/.cargo/bin/shadcache|$bin|" "$repo/systemd/shadcache.service" >"$units/shadcache.service"
     chmod 0644 "$units/shadcache.service"
     systemctl --user daemon-reload
     systemctl --user enable --now shadcache.socket
+    # Port 7733 may be another user's: then the daemon takes a free port itself.
+    systemctl --user enable --now shadcache-registry.socket 2>/dev/null ||
+        echo "note: 127.0.0.1:7733 is taken; the daemon will serve the registry on a free port (shadcache registry url)" >&2
     # The first connection starts the service.
     "$bin" ping
     echo "shadcache is running as a systemd user service: try \`shadcache doctor\`."

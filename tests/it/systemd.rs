@@ -20,7 +20,7 @@ tests![
 fn unit_files_verify() {
     let dir = tempfile::tempdir().unwrap();
     let units = Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd");
-    for unit in ["shadcache.socket", "shadcache.service"] {
+    for unit in ["shadcache.socket", "shadcache-registry.socket", "shadcache.service"] {
         let text = std::fs::read_to_string(units.join(unit)).unwrap();
         // verify wants ExecStart's binary to exist: point it at the one just built.
         let text = text.replace("%h/.cargo/bin/shadcache", BIN);
@@ -29,6 +29,7 @@ fn unit_files_verify() {
     let out = Command::new("systemd-analyze")
         .arg("verify")
         .arg(dir.path().join("shadcache.socket"))
+        .arg(dir.path().join("shadcache-registry.socket"))
         .arg(dir.path().join("shadcache.service"))
         .output()
         .unwrap();
@@ -40,10 +41,18 @@ fn unit_files_verify() {
 
 async fn socket_activation_serves_on_the_passed_socket() {
     let d = TestDaemon::prepare(TEST_CONFIG);
+    // A free loopback port for the registry listener's socket, which systemd passes too.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut command = crate::harness::base_command("systemd-socket-activate");
     command
         .arg("--listen")
         .arg(&d.socket)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
         .arg("-E")
         .arg(format!(
             "HOME={}",
@@ -63,6 +72,11 @@ async fn socket_activation_serves_on_the_passed_socket() {
     assert!(ping.status.success(), "{ping:?}\n{}", d.log_text());
     d.wait_ready();
     assert!(d.log_text().contains("(from systemd)"), "{}", d.log_text());
+    // The registry listener took the TCP socket it was passed.
+    let url = d.cli(&["registry", "url"], None);
+    let url = String::from_utf8_lossy(&url.stdout);
+    assert!(url.starts_with(&format!("http://127.0.0.1:{port}/")), "{url}\n{}", d.log_text());
+    assert!(d.log_text().contains("registry listener on loopback (from systemd)"), "{}", d.log_text());
     d.signal(libc::SIGTERM);
     assert_eq!(d.wait_exit(Duration::from_secs(15)).code(), Some(0));
     // A socket passed by systemd belongs to systemd: the daemon leaves the file alone.
