@@ -6,6 +6,7 @@
 # and stdout.
 #
 #   bench/run.sh            the full run (a few minutes after the build)
+# The registry rows also install Debian's nginx and use the `shadcn` CLI of tests/mcp.
 #   bench/run.sh --smoke    a few hundred requests each: checks the harness works
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,10 +22,13 @@ else
 fi
 keys=1000; size=2300
 
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null ||
+    ! command -v nginx >/dev/null; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools nginx >/dev/null
 fi
+[ -x tests/mcp/node_modules/.bin/shadcn ] ||
+    npm ci --prefix tests/mcp --no-audit --no-fund --loglevel=error
 [ -d bench/node/node_modules/@electric-sql/pglite ] ||
     npm ci --prefix bench/node --no-audit --no-fund --loglevel=error
 [ -n "${SHADCACHE_BIN:-}" ] || cargo build --release --locked --bin shadcache
@@ -32,10 +36,12 @@ fi
     cargo build --release --locked --features testkit --bin shadcache-load
 
 work=$(mktemp -d /tmp/shadcache-bench-XXXXXX)
-daemon_pid=; redis_pid=
+daemon_pid=; redis_pid=; nginx_pid=; origin_pid=
 cleanup() {
     [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
     [ -n "$redis_pid" ] && kill "$redis_pid" 2>/dev/null
+    [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null
+    [ -n "$origin_pid" ] && kill "$origin_pid" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -120,6 +126,146 @@ stop_daemon
 echo "== Node's PGlite, the same point reads in-process"
 out=$(node bench/node/pglite_reads.mjs $l2_keys $reads $size); echo "$out"; rows+=("$(row <<<"$out")")
 
+echo "== registry items over loopback HTTP: shadcache's listener beside nginx serving the same files"
+registry=tests/fixtures/registry/ui.shadcn.com
+nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$work/nginx.conf" <<NGINX
+worker_processes auto;
+daemon off;
+user root;
+pid $work/nginx.pid;
+error_log $work/nginx.err warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+    server {
+        listen 127.0.0.1:$nginx_port;
+        root $PWD/$registry;
+        location /r/ { default_type application/json; etag on; }
+    }
+}
+NGINX
+nginx -c "$work/nginx.conf" -p "$work" 2>>"$work/nginx.err" &
+nginx_pid=$!
+for _ in $(seq 50); do
+    curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/r/index.json" 2>/dev/null && break
+    python3 - "$nginx_port" 2>/dev/null <<'PY' && break
+import sys, urllib.request
+urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/r/index.json", timeout=1)
+PY
+    sleep 0.1
+done
+# The daemon's registry origin is nginx: the first request fills the cache, the rest are hits.
+cat >"$work/config.toml" <<CONFIG
+[github]
+enabled = false
+
+[registry]
+listen = "127.0.0.1:0"
+shadcn_url = "http://127.0.0.1:$nginx_port/r"
+
+[daemon]
+log_level = "warn"
+CONFIG
+"$bin" --socket "$work/s.sock" --config "$work/config.toml" daemon --data-dir "$work/data" \
+    2>>"$work/daemon.log" &
+daemon_pid=$!
+for _ in $(seq 100); do
+    "$bin" --socket "$work/s.sock" --config "$work/config.toml" ping >/dev/null 2>&1 && break
+    sleep 0.1
+done
+registry_url=$("$bin" --socket "$work/s.sock" --config "$work/config.toml" registry url shadcn)
+listener=${registry_url%/*/shadcn}
+secret=${registry_url#"$listener"/}; secret=${secret%/shadcn}
+item=styles/new-york-v4/button.json
+http_load() { "$load_bin" http --requests "$1" --clients "$2" --label "$3" --addr "$4" --paths "$5" ${6:+--pid "$6"}; }
+out=$(http_load "$requests" 1 "nginx, registry item" "http://127.0.0.1:$nginx_port" "/r/$item")
+echo "$out"; rows+=("$(row <<<"$out")")
+out=$(http_load "$requests" 1 "shadcache listener, registry item" "$listener" "/$secret/shadcn/$item" "$daemon_pid")
+echo "$out"; rows+=("$(row <<<"$out")")
+for round in $(seq $rounds); do
+    echo "-- round $round of $rounds at 32 clients"
+    out=$(http_load $((requests / 4)) 32 "nginx, registry item" "http://127.0.0.1:$nginx_port" "/r/$item")
+    echo "$out"; rows+=("$(row <<<"$out")")
+    out=$(http_load $((requests / 4)) 32 "shadcache listener, registry item" "$listener" "/$secret/shadcn/$item" "$daemon_pid")
+    echo "$out"; rows+=("$(row <<<"$out")")
+done
+stop_daemon
+kill "$nginx_pid"; nginx_pid=
+
+echo "== the shadcn CLI: straight to an origin 50 ms away, and through a warm shadcache"
+cli_runs=5
+[ "$smoke" = --smoke ] && cli_runs=1
+shadcn_bin=$PWD/tests/mcp/node_modules/.bin/shadcn
+python3 bench/delayed_origin.py "tests/fixtures/registry" 50 >"$work/origin.port" &
+origin_pid=$!
+for _ in $(seq 50); do [ -s "$work/origin.port" ] && break; sleep 0.1; done
+origin="http://127.0.0.1:$(cat "$work/origin.port")/ui.shadcn.com/r"
+# A project as `shadcn init` leaves one, with an `npm` that only records (add installs deps).
+project() {
+    local p=$1
+    rm -rf "$p"; mkdir -p "$p/src/app" "$p/bin"
+    echo '{"name":"app","version":"0.0.0","private":true}' >"$p/package.json"
+    echo '{"compilerOptions":{"baseUrl":".","paths":{"@/*":["./src/*"]}}}' >"$p/tsconfig.json"
+    echo '@import "tailwindcss";' >"$p/src/app/globals.css"
+    cat >"$p/components.json" <<'JSON'
+{"$schema":"https://ui.shadcn.com/schema.json","style":"new-york-v4","rsc":true,"tsx":true,
+"tailwind":{"config":"","css":"src/app/globals.css","baseColor":"neutral","cssVariables":true,"prefix":""},
+"aliases":{"components":"@/components","utils":"@/lib/utils","ui":"@/components/ui","lib":"@/lib","hooks":"@/hooks"},
+"iconLibrary":"lucide"}
+JSON
+    printf '#!/bin/sh\nexit 0\n' >"$p/bin/npm"; chmod +x "$p/bin/npm"
+}
+# cli_ms URL ARGS...: the median wall time of `shadcn ARGS` in ms over $cli_runs runs.
+cli_ms() {
+    local url=$1; shift
+    local times=()
+    for _ in $(seq $cli_runs); do
+        project "$work/project"
+        local start end
+        start=$(date +%s%N)
+        (cd "$work/project" && PATH="$work/project/bin:$PATH" REGISTRY_URL=$url NO_PROXY=127.0.0.1 \
+            "$shadcn_bin" "$@" >/dev/null 2>&1)
+        end=$(date +%s%N)
+        times+=($(((end - start) / 1000000)))
+    done
+    printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+}
+cat >"$work/config.toml" <<CONFIG
+[github]
+enabled = false
+
+[registry]
+listen = "127.0.0.1:0"
+shadcn_url = "$origin"
+
+[daemon]
+log_level = "warn"
+CONFIG
+"$bin" --socket "$work/s.sock" --config "$work/config.toml" daemon --data-dir "$work/data2" \
+    2>>"$work/daemon.log" &
+daemon_pid=$!
+for _ in $(seq 100); do
+    "$bin" --socket "$work/s.sock" --config "$work/config.toml" ping >/dev/null 2>&1 && break
+    sleep 0.1
+done
+through=$("$bin" --socket "$work/s.sock" --config "$work/config.toml" registry url shadcn)
+cli_rows=()
+for command in "view button" "add button --yes"; do
+    read -r -a args <<<"$command"
+    cli_ms "$through" "${args[@]}" >/dev/null   # warms shadcache
+    direct=$(cli_ms "$origin" "${args[@]}")
+    cached=$(cli_ms "$through" "${args[@]}")
+    echo "shadcn $command: straight to the 50 ms origin $direct ms, through a warm shadcache $cached ms"
+    cli_rows+=("| \`shadcn $command\` | $direct | $cached |")
+done
+stop_daemon
+kill "$origin_pid"; origin_pid=
+
 echo "== start to READY (bench/startup.py, 5 runs)"
 out=$(python3 bench/startup.py "$bin" 5); echo "$out"
 ready=$(grep -i 'ready' <<<"$out" | head -1 || true)
@@ -130,6 +276,10 @@ ready=$(grep -i 'ready' <<<"$out" | head -1 || true)
     echo "| what | clients | req/s | p50 µs | p95 µs | p99 µs | p99.9 µs | daemon CPU s | peak RSS MiB |"
     echo "|---|---|---|---|---|---|---|---|---|"
     printf '%s\n' "${rows[@]}"
+    echo
+    echo "| the shadcn CLI (median of $cli_runs, ms) | straight to an origin 50 ms away | through a warm shadcache |"
+    echo "|---|---|---|"
+    printf '%s\n' "${cli_rows[@]}"
     echo
     echo "start to READY: $ready"
 } | tee "${BENCH_RESULTS:-bench/results.md}"

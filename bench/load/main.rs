@@ -34,6 +34,8 @@ enum Mode {
     /// One client's get latency alone, then beside idle connections, slow writers,
     /// mid-answer hang-ups and maximum-size frames
     Hostile(load::Hostile),
+    /// HTTP GETs over keep-alive connections: the registry listener, or a server beside it
+    Http(load::Http),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
                 (report.to_string(), report.passed())
             }
             Mode::Hostile(hostile) => (load::hostile(&socket()?, hostile).await?.to_string(), true),
+            Mode::Http(http) => (load::http(http).await?.to_string(), true),
         })
     });
     match outcome {

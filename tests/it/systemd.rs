@@ -20,7 +20,11 @@ tests![
 fn unit_files_verify() {
     let dir = tempfile::tempdir().unwrap();
     let units = Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd");
-    for unit in ["shadcache.socket", "shadcache-registry.socket", "shadcache.service"] {
+    for unit in [
+        "shadcache.socket",
+        "shadcache-registry.socket",
+        "shadcache.service",
+    ] {
         let text = std::fs::read_to_string(units.join(unit)).unwrap();
         // verify wants ExecStart's binary to exist: point it at the one just built.
         let text = text.replace("%h/.cargo/bin/shadcache", BIN);
@@ -75,8 +79,17 @@ async fn socket_activation_serves_on_the_passed_socket() {
     // The registry listener took the TCP socket it was passed.
     let url = d.cli(&["registry", "url"], None);
     let url = String::from_utf8_lossy(&url.stdout);
-    assert!(url.starts_with(&format!("http://127.0.0.1:{port}/")), "{url}\n{}", d.log_text());
-    assert!(d.log_text().contains("registry listener on loopback (from systemd)"), "{}", d.log_text());
+    assert!(
+        url.starts_with(&format!("http://127.0.0.1:{port}/")),
+        "{url}\n{}",
+        d.log_text()
+    );
+    assert!(
+        d.log_text()
+            .contains("registry listener on loopback (from systemd)"),
+        "{}",
+        d.log_text()
+    );
     d.signal(libc::SIGTERM);
     assert_eq!(d.wait_exit(Duration::from_secs(15)).code(), Some(0));
     // A socket passed by systemd belongs to systemd: the daemon leaves the file alone.
