@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::protocol::{BreakerState, Stats};
+use crate::protocol::{BreakerState, Stats, TierName};
 
 pub fn table(stats: &Stats) -> String {
     let mut out = String::new();
@@ -150,6 +150,48 @@ pub fn table(stats: &Stats) -> String {
         }
         out.push('\n');
         out.push_str(&reads.render());
+    }
+    if !stats.registries.is_empty() {
+        let mut registries = Table::new([
+            ("registry", Align::Left),
+            ("requests", Align::Right),
+            ("L1", Align::Right),
+            ("L2", Align::Right),
+            ("origin", Align::Right),
+            ("304 sent", Align::Right),
+            ("404", Align::Right),
+            ("errors", Align::Right),
+            ("downloaded", Align::Right),
+            ("304 got", Align::Right),
+            ("upstream 404", Align::Right),
+            ("failed", Align::Right),
+        ]);
+        for g in &stats.registries {
+            let by = |tiers: &[TierName]| -> String {
+                g.answered_by
+                    .iter()
+                    .filter(|(t, _)| tiers.contains(t))
+                    .map(|(_, n)| n)
+                    .sum::<u64>()
+                    .to_string()
+            };
+            registries.row([
+                g.registry.clone(),
+                g.requests.to_string(),
+                by(&[TierName::Memory]),
+                by(&[TierName::Database, TierName::Queue]),
+                by(&[TierName::Registry]),
+                g.not_modified.to_string(),
+                g.not_found.to_string(),
+                g.errors.to_string(),
+                g.fetched.to_string(),
+                g.unchanged.to_string(),
+                g.not_found_upstream.to_string(),
+                g.fetch_errors.to_string(),
+            ]);
+        }
+        out.push('\n');
+        out.push_str(&registries.render());
     }
     for t in stats.tiers.iter().filter(|t| !t.kinds.is_empty()) {
         let when = |ms: Option<u64>| {

@@ -354,6 +354,22 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever a client sends as a path: no panic, and what is accepted is exactly what
+        /// its key and upstream path spell back (nothing is dropped or rewritten on the way).
+        #[test]
+        fn any_path_is_refused_or_round_trips(path in "[a-z0-9./_%:@-]{0,40}(/[a-z0-9./_%:@-]{0,20}){0,3}") {
+            for layout in [Layout::BuiltIn, Layout::Namespace] {
+                if let Some(file) = RegistryFile::from_path("shadcn", layout, &path) {
+                    proptest::prop_assert_eq!(file.path(layout), path.clone());
+                    proptest::prop_assert_eq!(RegistryFile::from_key(&file.key()), Some(file.clone()));
+                    proptest::prop_assert!(!path.contains('%'));
+                    proptest::prop_assert!(path.split('/').all(|s| s != "." && s != ".." && !s.is_empty()));
+                }
+            }
+        }
+    }
+
     #[test]
     fn bodies_are_checked_by_where_they_sit() {
         let item = br#"{"name":"button","type":"registry:ui","files":[]}"#;

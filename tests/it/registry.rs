@@ -20,6 +20,8 @@ tests![
     a_name_the_registry_lacks_is_a_json_404_with_near_names,
     fifty_concurrent_requests_for_one_item_make_one_origin_request,
     offline_the_cache_serves_and_an_unfetched_item_is_a_fast_503,
+    a_stalled_registry_is_a_503_within_its_budget,
+    a_namespace_in_components_json_reads_through_the_cache_with_its_header: Node,
     after_the_ttl_a_second_pass_revalidates_with_304s,
     garbage_and_truncated_bodies_are_refused_and_not_cached,
     a_private_namespace_gets_its_header_and_no_other_registry_does,
@@ -194,6 +196,18 @@ async fn items_are_served_byte_identical_with_etags_and_304s() {
         .find(|r| r.registry == "svelte")
         .unwrap();
     assert_eq!(svelte.fetched, 2);
+    // The same, as `shadcache stats` prints it: requests, L1, L2, origin, 304s sent, ...
+    let printed = String::from_utf8(d.cli(&["stats"], None).stdout).unwrap();
+    let line = printed
+        .lines()
+        .find(|l| l.starts_with("shadcn "))
+        .unwrap_or_else(|| panic!("{printed}"));
+    let cells: Vec<&str> = line.split_whitespace().collect();
+    assert_eq!(
+        cells[..6],
+        ["shadcn", "13", "2", "0", "10", "1"],
+        "{printed}"
+    );
 }
 
 async fn a_wrong_secret_or_an_escaping_path_costs_nothing() {
@@ -1057,4 +1071,112 @@ async fn namespaces_of_the_directory_are_served_from_their_own_registry() {
     }
     // The directory was read once for all of them.
     assert_eq!(origin.count("/shadcn/registries.json"), 1);
+}
+
+async fn a_stalled_registry_is_a_503_within_its_budget() {
+    let origin = origin().await;
+    let path = "/shadcn/styles/new-york-v4/input.json";
+    origin.fault(path, Fault::Hang);
+    let d = daemon_for(
+        &origin,
+        "first_byte_timeout = \"500ms\"\ntimeout = \"2s\"\n",
+    );
+    let started = Instant::now();
+    let answer = http()
+        .get(format!("{}{path}", base(&d)))
+        .send()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(answer.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = json(answer).await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("did not answer within 500ms"), "{detail}");
+    // The budget, not the client's patience, ended it (generous for a loaded machine).
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+async fn a_namespace_in_components_json_reads_through_the_cache_with_its_header() {
+    let origin = origin().await;
+    let login = serde_json::json!({
+        "$schema": "https://ui.shadcn.com/schema/registry-item.json",
+        "name": "login",
+        "type": "registry:ui",
+        "files": [{"path": "registry/acme/login.tsx", "type": "registry:ui",
+                   "content": "export function Login() { return null }\n"}]
+    });
+    origin.set("/acme/r/login.json", 200, login.to_string().into_bytes());
+    let config = format!(
+        "\n[registry.namespaces]\n\"@acme\" = {{ url = \"{}/r/{{name}}.json\", headers = {{ Authorization = \"Bearer ${{ACME_TOKEN}}\" }} }}\n",
+        origin.registry_url("acme")
+    );
+    let daemon = TestDaemon::prepare(&format!(
+        "{}{config}\n[daemon]\nframe_timeout = \"1s\"\n",
+        origin.registry_section()
+    ));
+    let mut command = daemon.daemon_command();
+    command.env("ACME_TOKEN", "canary-acme");
+    let d = daemon.spawn(&mut command);
+    let base = base(&d);
+    // The block `registry components-json` prints, in the project's components.json.
+    let p = project();
+    let block = crate::harness::base_command(crate::harness::BIN)
+        .current_dir(p.path())
+        .arg("--socket")
+        .arg(&d.socket)
+        .arg("--config")
+        .arg(&d.config)
+        .args(["registry", "components-json"])
+        .output()
+        .unwrap();
+    let block: serde_json::Value = serde_json::from_slice(&block.stdout).unwrap();
+    let file = p.path().join("components.json");
+    let mut components: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    components["registries"] = block["registries"].clone();
+    std::fs::write(&file, components.to_string()).unwrap();
+
+    for _ in 0..2 {
+        let mut command = tokio::process::Command::new(shadcn_bin());
+        command
+            .args(["view", "@acme/login"])
+            .current_dir(p.path())
+            .env_clear()
+            .env(
+                "HOME",
+                std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()),
+            )
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("SHADCACHE_REGISTRY", &base)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .kill_on_drop(true);
+        let out = tokio::time::timeout(Duration::from_secs(120), command.output())
+            .await
+            .expect("shadcn view hung")
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let viewed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            viewed[0]["files"][0]["content"],
+            login["files"][0]["content"]
+        );
+    }
+    assert_eq!(origin.count("/acme/r/login.json"), 1);
+    assert_eq!(
+        origin.header_values("/acme/r/login.json", "authorization"),
+        ["Bearer canary-acme"]
+    );
+    for (path, head) in origin.heads() {
+        if !path.starts_with("/acme/") {
+            assert!(
+                !head.to_ascii_lowercase().contains("authorization"),
+                "{path}: {head}"
+            );
+        }
+    }
 }
