@@ -159,26 +159,23 @@ urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/r/index.json", timeout=1
 PY
     sleep 0.1
 done
+# start_registry_daemon ORIGIN DATA_DIR: a daemon (GitHub off) whose `shadcn` registry is
+# ORIGIN, its listener on a free port; prints the listener's REGISTRY_URL.
+start_registry_daemon() {
+    printf '[github]\nenabled = false\n\n[registry]\nlisten = "127.0.0.1:0"\nshadcn_url = "%s"\n\n[daemon]\nlog_level = "warn"\n' \
+        "$1" >"$work/config.toml"
+    "$bin" --socket "$work/s.sock" --config "$work/config.toml" daemon --data-dir "$2" \
+        2>>"$work/daemon.log" &
+    daemon_pid=$!
+    for _ in $(seq 100); do
+        "$bin" --socket "$work/s.sock" --config "$work/config.toml" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+}
+registry_url_of() { "$bin" --socket "$work/s.sock" --config "$work/config.toml" registry url shadcn; }
 # The daemon's registry origin is nginx: the first request fills the cache, the rest are hits.
-cat >"$work/config.toml" <<CONFIG
-[github]
-enabled = false
-
-[registry]
-listen = "127.0.0.1:0"
-shadcn_url = "http://127.0.0.1:$nginx_port/r"
-
-[daemon]
-log_level = "warn"
-CONFIG
-"$bin" --socket "$work/s.sock" --config "$work/config.toml" daemon --data-dir "$work/data" \
-    2>>"$work/daemon.log" &
-daemon_pid=$!
-for _ in $(seq 100); do
-    "$bin" --socket "$work/s.sock" --config "$work/config.toml" ping >/dev/null 2>&1 && break
-    sleep 0.1
-done
-registry_url=$("$bin" --socket "$work/s.sock" --config "$work/config.toml" registry url shadcn)
+start_registry_daemon "http://127.0.0.1:$nginx_port/r" "$work/data"
+registry_url=$(registry_url_of)
 listener=${registry_url%/*/shadcn}
 secret=${registry_url#"$listener"/}; secret=${secret%/shadcn}
 item=styles/new-york-v4/button.json
@@ -235,25 +232,8 @@ cli_ms() {
     done
     printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
 }
-cat >"$work/config.toml" <<CONFIG
-[github]
-enabled = false
-
-[registry]
-listen = "127.0.0.1:0"
-shadcn_url = "$origin"
-
-[daemon]
-log_level = "warn"
-CONFIG
-"$bin" --socket "$work/s.sock" --config "$work/config.toml" daemon --data-dir "$work/data2" \
-    2>>"$work/daemon.log" &
-daemon_pid=$!
-for _ in $(seq 100); do
-    "$bin" --socket "$work/s.sock" --config "$work/config.toml" ping >/dev/null 2>&1 && break
-    sleep 0.1
-done
-through=$("$bin" --socket "$work/s.sock" --config "$work/config.toml" registry url shadcn)
+start_registry_daemon "$origin" "$work/data2"
+through=$(registry_url_of)
 cli_rows=()
 for command in "view button" "add button --yes"; do
     read -r -a args <<<"$command"

@@ -23,8 +23,8 @@ impl SystemdEnv {
         let fds = sd_notify::listen_fds().map_err(|e| format!("LISTEN_FDS: {e}"))?;
         let (mut listen_fd, mut registry_fd) = (None, None);
         for fd in fds {
-            let slot = match socket_domain(fd) {
-                Some(libc::AF_INET | libc::AF_INET6) => &mut registry_fd,
+            let slot = match crate::server::sockopt(fd, libc::SO_DOMAIN) {
+                Ok(libc::AF_INET | libc::AF_INET6) => &mut registry_fd,
                 _ => &mut listen_fd,
             };
             if slot.replace(fd).is_some() {
@@ -45,22 +45,6 @@ impl SystemdEnv {
             watchdog,
         })
     }
-}
-
-fn socket_domain(fd: RawFd) -> Option<libc::c_int> {
-    let mut value: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: value and len point to valid memory of the sizes given.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_DOMAIN,
-            (&mut value as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    };
-    (rc == 0).then_some(value)
 }
 
 fn send(states: &[NotifyState]) {

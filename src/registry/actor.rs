@@ -11,8 +11,9 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::Semaphore;
 
 use super::message::{Directory, Outcome, ToRegistry};
-use super::read::{Pacer, ReadTask, display, fetch_directory};
+use super::read::{Pacer, ReadTask, fetch_directory};
 use super::sources::Sources;
+use super::sources::display;
 use crate::config::RegistryConfig;
 use crate::http::{Client, HttpConfig};
 use crate::protocol::{RegistryStats, TierName, TierStats};

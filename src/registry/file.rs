@@ -225,6 +225,19 @@ impl Shape {
     }
 }
 
+/// The item names a catalog (`{items: [{name}]}`) or an index (`[{name}]`) lists; none for a
+/// body of neither shape.
+pub fn item_names(body: &[u8]) -> Vec<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let items = value.get("items").unwrap_or(&value);
+    items
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.get("name")?.as_str().map(str::to_owned))
+        .collect()
+}
+
 /// A name or style as registries spell them: the key grammar's characters, never starting
 /// with `_` (kept for the top-level places in keys) or `.`.
 pub fn is_name(s: &str) -> bool {
@@ -368,6 +381,16 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn catalog_and_index_names_are_read() {
+        assert_eq!(
+            item_names(br#"{"items":[{"name":"button"},{"name":"card"}]}"#),
+            ["button", "card"]
+        );
+        assert_eq!(item_names(br#"[{"name":"utils"}]"#), ["utils"]);
+        assert!(item_names(b"garbage").is_empty());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tokio::sync::{OnceCell, Semaphore};
 
 use super::file::{Layout, RegistryFile};
 use super::message::{Directory, Outcome, ToRegistry, unavailable};
-use super::sources::{NoTarget, Sources, Target};
+use super::sources::{NoTarget, Sources, Target, display};
 use crate::http::{Client, FetchError};
 use crate::key::Key;
 use crate::protocol::TierName;
@@ -217,15 +217,6 @@ pub(super) async fn fetch_directory(
     let directory = super::sources::parse_directory(&answer.body, url.starts_with("http://"))
         .map_err(TierError::BadUpstream)?;
     Ok(Arc::new(directory))
-}
-
-/// How messages name a registry: `shadcn`, or `@magicui` for a namespace.
-pub(super) fn display(source: &str) -> String {
-    if super::sources::BUILT_IN.contains(&source) {
-        source.to_owned()
-    } else {
-        format!("@{source}")
-    }
 }
 
 fn from_fetch(e: FetchError) -> TierError {

@@ -14,6 +14,15 @@ use crate::config::RegistryConfig;
 /// The built-in registries, as URLs and keys name them.
 pub const BUILT_IN: [&str; 3] = ["shadcn", "svelte", "vue"];
 
+/// How messages and stats name a registry: `shadcn`, or `@magicui` for a namespace.
+pub fn display(source: &str) -> String {
+    if BUILT_IN.contains(&source) {
+        source.to_owned()
+    } else {
+        format!("@{source}")
+    }
+}
+
 /// What the origin needs to ask one namespace.
 #[derive(Clone)]
 pub struct Namespace {

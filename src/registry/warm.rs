@@ -9,10 +9,10 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use super::file::{Layout, Place, RegistryFile, is_name};
+use super::file::{Layout, Place, RegistryFile, is_name, item_names};
 use super::sources::BUILT_IN;
 use crate::protocol::{ErrorCode, Request, Response};
-use crate::shadcn::warm::Progress;
+use crate::shadcn::warm::{Batch, Progress, fetch_batch};
 
 /// What to warm.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +111,7 @@ fn styled(source: &str, style: &str, name: &str) -> RegistryFile {
     )
 }
 
-async fn get<A, F>(ask: &mut A, file: &RegistryFile) -> Result<Option<serde_json::Value>, String>
+async fn get<A, F>(ask: &mut A, file: &RegistryFile) -> Result<Option<Vec<u8>>, String>
 where
     A: FnMut(Request) -> F,
     F: Future<Output = Response>,
@@ -121,23 +121,12 @@ where
     })
     .await
     {
-        Response::Value(Some(found)) => Ok(serde_json::from_slice(&found.value).ok()),
+        Response::Value(Some(found)) => Ok(Some(found.value.to_vec())),
         Response::Value(None) => Ok(None),
         Response::Error(e) if e.code == ErrorCode::NotFound => Ok(None),
         Response::Error(e) => Err(e.message),
         other => Err(format!("unexpected answer: {other:?}")),
     }
-}
-
-/// The names a catalog (`{items: [{name}]}`) or an index (`[{name}]`) lists.
-fn listed(value: &serde_json::Value) -> Vec<String> {
-    let items = value.get("items").unwrap_or(value);
-    items
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|item| item.get("name")?.as_str().map(str::to_owned))
-        .collect()
 }
 
 /// The registry's own counts for the origin, from `stats`.
@@ -172,11 +161,7 @@ where
     let started = Instant::now();
     let source = plan.source.as_str();
     let built_in = BUILT_IN.contains(&source);
-    let registry = if built_in {
-        source.to_owned()
-    } else {
-        format!("@{source}")
-    };
+    let registry = super::sources::display(source);
     let before = origin_counts(ask, &registry).await;
 
     // The top-level files, which also say which styles and colours there are.
@@ -201,10 +186,12 @@ where
                 name: "index".into(),
             },
         );
-        let config = get(ask, &top(source, "config")).await?;
+        let config: serde_json::Value = get(ask, &top(source, "config"))
+            .await?
+            .and_then(|body| serde_json::from_slice(&body).ok())
+            .unwrap_or_default();
         let presets = config
-            .as_ref()
-            .and_then(|c| c.get("presets"))
+            .get("presets")
             .and_then(|p| p.as_array())
             .cloned()
             .unwrap_or_default();
@@ -216,7 +203,7 @@ where
         }
         if plan.all_styles {
             if let Some(index) = get(ask, &style_index).await? {
-                styles.extend(listed(&index));
+                styles.extend(item_names(&index));
             }
             styles.extend(
                 presets
@@ -261,7 +248,7 @@ where
     for (style, catalog) in &catalogs {
         files.push(catalog.clone());
         let names = match get(ask, catalog).await? {
-            Some(value) => listed(&value),
+            Some(value) => item_names(&value),
             None => {
                 let layout = match built_in {
                     true => Layout::BuiltIn,
@@ -300,23 +287,15 @@ where
     progress.start(&registry, files.len() as u64);
     for batch in files.chunks(BATCH) {
         let keys = batch.iter().map(|f| f.key().to_string()).collect();
-        match ask(Request::MGet { keys }).await {
-            Response::Values(values) => {
-                let cached = values.iter().filter(|v| v.is_some()).count() as u64;
+        match fetch_batch(ask, keys).await? {
+            Batch::Fetched { cached, missing } => {
                 report.cached += cached;
-                report.missing += batch.len() as u64 - cached;
+                report.missing += missing;
             }
-            Response::Error(e)
-                if matches!(e.code, ErrorCode::NotFound | ErrorCode::BadUpstream) =>
-            {
-                report.missing += batch.len() as u64;
-            }
-            // An open breaker, a rate limit, a daemon going away: stop, and say so.
-            Response::Error(e) => {
-                report.stopped = Some(e.message);
+            Batch::Stopped(why) => {
+                report.stopped = Some(why);
                 break;
             }
-            other => return Err(format!("unexpected answer: {other:?}")),
         }
         progress.advance(batch.len() as u64);
     }
@@ -335,13 +314,11 @@ mod tests {
     #[test]
     fn catalogs_and_indexes_list_their_items() {
         let dir = crate::testkit::fixtures::registry_dir();
-        let read = |path: &str| -> serde_json::Value {
-            serde_json::from_slice(&std::fs::read(dir.join(path)).unwrap()).unwrap()
-        };
-        let catalog = listed(&read("ui.shadcn.com/r/styles/new-york-v4/registry.json"));
+        let read = |path: &str| std::fs::read(dir.join(path)).unwrap();
+        let catalog = item_names(&read("ui.shadcn.com/r/styles/new-york-v4/registry.json"));
         assert_eq!(catalog.len(), 471);
         assert!(catalog.contains(&"button".to_owned()));
-        let svelte = listed(&read("shadcn-svelte.com/registry/styles/vega/index.json"));
+        let svelte = item_names(&read("shadcn-svelte.com/registry/styles/vega/index.json"));
         assert_eq!(svelte.len(), 258);
     }
 }

@@ -100,26 +100,29 @@ impl Listener {
     }
 }
 
-fn check_unix_stream(fd: RawFd) -> io::Result<()> {
-    let get = |option| -> io::Result<libc::c_int> {
-        let mut value: libc::c_int = 0;
-        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: value and len point to valid memory of the sizes given.
-        let rc = unsafe {
-            libc::getsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                option,
-                (&mut value as *mut libc::c_int).cast(),
-                &mut len,
-            )
-        };
-        if rc == 0 {
-            Ok(value)
-        } else {
-            Err(io::Error::last_os_error())
-        }
+/// An integer socket option of `fd` (`SO_DOMAIN`, `SO_TYPE`, `SO_ACCEPTCONN`).
+pub fn sockopt(fd: RawFd, option: libc::c_int) -> io::Result<libc::c_int> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: value and len point to valid memory of the sizes given.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            option,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
     };
+    if rc == 0 {
+        Ok(value)
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+fn check_unix_stream(fd: RawFd) -> io::Result<()> {
+    let get = |option| sockopt(fd, option);
     if get(libc::SO_DOMAIN)? != libc::AF_UNIX || get(libc::SO_TYPE)? != libc::SOCK_STREAM {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,

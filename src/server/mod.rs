@@ -11,5 +11,5 @@ pub mod web;
 
 pub use dispatch::command;
 pub use limits::Limits;
-pub use listener::{ListenError, Listener};
+pub use listener::{ListenError, Listener, sockopt};
 pub use serve::{Server, Services};

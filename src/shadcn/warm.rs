@@ -140,6 +140,42 @@ fn names(response: Response) -> Result<Vec<String>, String> {
     }
 }
 
+/// How one batch of a warm went.
+pub enum Batch {
+    /// Keys now cached, and keys the origin does not have (or that failed).
+    Fetched { cached: u64, missing: u64 },
+    /// A rate limit, an open breaker or a daemon going away: the warm stops, saying why.
+    Stopped(String),
+}
+
+/// One `MGet` of a warm's keys.
+pub async fn fetch_batch<A, F>(ask: &mut A, keys: Vec<String>) -> Result<Batch, String>
+where
+    A: FnMut(Request) -> F,
+    F: Future<Output = Response>,
+{
+    let n = keys.len() as u64;
+    match ask(Request::MGet { keys }).await {
+        Response::Values(values) => {
+            let cached = values.iter().filter(|v| v.is_some()).count() as u64;
+            Ok(Batch::Fetched {
+                cached,
+                missing: n - cached,
+            })
+        }
+        // Every key of the batch answered the same way: nothing upstream (or unusable,
+        // like a block whose files are not all served) is this batch's bad luck.
+        Response::Error(e) if matches!(e.code, ErrorCode::NotFound | ErrorCode::BadUpstream) => {
+            Ok(Batch::Fetched {
+                cached: 0,
+                missing: n,
+            })
+        }
+        Response::Error(e) => Ok(Batch::Stopped(e.message)),
+        other => Err(format!("unexpected answer: {other:?}")),
+    }
+}
+
 /// Warms one framework's registry. `reserve` is `github.quota_reserve`.
 pub async fn warm<A, F, P>(
     ask: &mut A,
@@ -194,29 +230,15 @@ where
             ));
             break;
         }
-        match ask(Request::MGet {
-            keys: batch.to_vec(),
-        })
-        .await
-        {
-            Response::Values(values) => {
-                let cached = values.iter().filter(|v| v.is_some()).count() as u64;
+        match fetch_batch(ask, batch.to_vec()).await? {
+            Batch::Fetched { cached, missing } => {
                 report.cached += cached;
-                report.missing += batch.len() as u64 - cached;
+                report.missing += missing;
             }
-            // Every key of the batch answered the same way: nothing upstream (or unusable,
-            // like a block whose files are not all served) is this batch's bad luck; a rate
-            // limit, an open breaker or a daemon going away stops the warm.
-            Response::Error(e)
-                if matches!(e.code, ErrorCode::NotFound | ErrorCode::BadUpstream) =>
-            {
-                report.missing += batch.len() as u64;
-            }
-            Response::Error(e) => {
-                report.stopped = Some(e.message);
+            Batch::Stopped(why) => {
+                report.stopped = Some(why);
                 break;
             }
-            other => return Err(format!("unexpected answer: {other:?}")),
         }
         progress.advance(batch.len() as u64);
     }

@@ -459,6 +459,34 @@ async fn garbage_and_truncated_bodies_are_refused_and_not_cached() {
     }
 }
 
+/// A daemon with `@acme` in `registry.namespaces`, served by `origin` under `/acme/r/`, its
+/// `Authorization` header from `ACME_TOKEN` in the daemon's environment.
+fn acme_daemon(origin: &FakeOrigin, token: &str) -> TestDaemon {
+    let config = format!(
+        "\n[registry.namespaces]\n\"@acme\" = {{ url = \"{}/r/{{name}}.json\", headers = {{ Authorization = \"Bearer ${{ACME_TOKEN}}\" }} }}\n",
+        origin.registry_url("acme")
+    );
+    let daemon = TestDaemon::prepare(&format!(
+        "{}{config}\n[daemon]\nframe_timeout = \"1s\"\n",
+        origin.registry_section()
+    ));
+    let mut command = daemon.daemon_command();
+    command.env("ACME_TOKEN", token);
+    daemon.spawn(&mut command)
+}
+
+/// No request but `/acme/`'s carried an `Authorization` header.
+fn only_acme_got_credentials(origin: &FakeOrigin) {
+    for (path, head) in origin.heads() {
+        if !path.starts_with("/acme/") {
+            assert!(
+                !head.to_ascii_lowercase().contains("authorization"),
+                "{path}: {head}"
+            );
+        }
+    }
+}
+
 async fn a_private_namespace_gets_its_header_and_no_other_registry_does() {
     let origin = origin().await;
     origin.set(
@@ -471,17 +499,7 @@ async fn a_private_namespace_gets_its_header_and_no_other_registry_does() {
         200,
         br#"{"name":"acme","items":[{"name":"login"},{"name":"logout"}]}"#.to_vec(),
     );
-    let config = format!(
-        "\n[registry.namespaces]\n\"@acme\" = {{ url = \"{}/r/{{name}}.json\", headers = {{ Authorization = \"Bearer ${{ACME_TOKEN}}\" }} }}\n",
-        origin.registry_url("acme")
-    );
-    let daemon = TestDaemon::prepare(&format!(
-        "{}{config}\n[daemon]\nframe_timeout = \"1s\"\n",
-        origin.registry_section()
-    ));
-    let mut command = daemon.daemon_command();
-    command.env("ACME_TOKEN", "canary-token");
-    let d = daemon.spawn(&mut command);
+    let d = acme_daemon(&origin, "canary-token");
     let base = base(&d);
     let http = http();
     let login = http
@@ -515,14 +533,7 @@ async fn a_private_namespace_gets_its_header_and_no_other_registry_does() {
         origin.header_values("/acme/r/login.json", "authorization"),
         ["Bearer canary-token"]
     );
-    for (path, head) in origin.heads() {
-        if !path.starts_with("/acme/") {
-            assert!(
-                !head.to_ascii_lowercase().contains("authorization"),
-                "{path}: {head}"
-            );
-        }
-    }
+    only_acme_got_credentials(&origin);
     assert!(
         !d.log_text().contains("canary-token"),
         "the header reached the log"
@@ -666,11 +677,11 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
-/// Runs the `shadcn` CLI in `project` with `REGISTRY_URL` at the daemon; at most two minutes
-/// (it has no timeout of its own: a hang is a failure here, not a stuck suite).
-async fn shadcn(
+/// Runs the `shadcn` CLI in `project` with `env` (`REGISTRY_URL` at the daemon, say); at most
+/// two minutes (it has no timeout of its own: a hang is a failure here, not a stuck suite).
+async fn shadcn_with(
     project: &std::path::Path,
-    registry_url: &str,
+    env: &[(&str, &str)],
     args: &[&str],
 ) -> std::process::Output {
     let path = format!(
@@ -688,13 +699,21 @@ async fn shadcn(
             std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()),
         )
         .env("PATH", path)
-        .env("REGISTRY_URL", registry_url)
         .env("NO_PROXY", "127.0.0.1,localhost")
+        .envs(env.iter().copied())
         .kill_on_drop(true);
     tokio::time::timeout(Duration::from_secs(120), command.output())
         .await
         .unwrap_or_else(|_| panic!("shadcn {args:?} hung"))
         .unwrap()
+}
+
+async fn shadcn(
+    project: &std::path::Path,
+    registry_url: &str,
+    args: &[&str],
+) -> std::process::Output {
+    shadcn_with(project, &[("REGISTRY_URL", registry_url)], args).await
 }
 
 /// The content of an item's files as the registry JSON holds them.
@@ -1106,17 +1125,7 @@ async fn a_namespace_in_components_json_reads_through_the_cache_with_its_header(
                    "content": "export function Login() { return null }\n"}]
     });
     origin.set("/acme/r/login.json", 200, login.to_string().into_bytes());
-    let config = format!(
-        "\n[registry.namespaces]\n\"@acme\" = {{ url = \"{}/r/{{name}}.json\", headers = {{ Authorization = \"Bearer ${{ACME_TOKEN}}\" }} }}\n",
-        origin.registry_url("acme")
-    );
-    let daemon = TestDaemon::prepare(&format!(
-        "{}{config}\n[daemon]\nframe_timeout = \"1s\"\n",
-        origin.registry_section()
-    ));
-    let mut command = daemon.daemon_command();
-    command.env("ACME_TOKEN", "canary-acme");
-    let d = daemon.spawn(&mut command);
+    let d = acme_daemon(&origin, "canary-acme");
     let base = base(&d);
     // The block `registry components-json` prints, in the project's components.json.
     let p = project();
@@ -1137,23 +1146,12 @@ async fn a_namespace_in_components_json_reads_through_the_cache_with_its_header(
     std::fs::write(&file, components.to_string()).unwrap();
 
     for _ in 0..2 {
-        let mut command = tokio::process::Command::new(shadcn_bin());
-        command
-            .args(["view", "@acme/login"])
-            .current_dir(p.path())
-            .env_clear()
-            .env(
-                "HOME",
-                std::env::var("HOME").unwrap_or_else(|_| "/tmp".into()),
-            )
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("SHADCACHE_REGISTRY", &base)
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .kill_on_drop(true);
-        let out = tokio::time::timeout(Duration::from_secs(120), command.output())
-            .await
-            .expect("shadcn view hung")
-            .unwrap();
+        let out = shadcn_with(
+            p.path(),
+            &[("SHADCACHE_REGISTRY", &base)],
+            &["view", "@acme/login"],
+        )
+        .await;
         assert!(
             out.status.success(),
             "{}{}",
@@ -1171,12 +1169,5 @@ async fn a_namespace_in_components_json_reads_through_the_cache_with_its_header(
         origin.header_values("/acme/r/login.json", "authorization"),
         ["Bearer canary-acme"]
     );
-    for (path, head) in origin.heads() {
-        if !path.starts_with("/acme/") {
-            assert!(
-                !head.to_ascii_lowercase().contains("authorization"),
-                "{path}: {head}"
-            );
-        }
-    }
+    only_acme_got_credentials(&origin);
 }

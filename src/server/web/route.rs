@@ -159,7 +159,7 @@ impl RegistryService {
                 &format!("`{file_path}` is not a file of the shadcn registry protocol"),
             );
         };
-        let registry = display(source);
+        let registry = crate::registry::sources::display(source);
         let (reply, counted) = self.fetch(&file, layout, if_none_match).await;
         let mut counts = self.counts.lock().expect("not poisoned");
         let c = counts
@@ -263,31 +263,11 @@ impl RegistryService {
             Response::Value(Some(found)) => found.value,
             _ => return Vec::new(),
         };
-        let names = item_names(&body);
+        let names = crate::registry::file::item_names(&body);
         crate::suggest::near(file.name(), names.iter().map(String::as_str), 3)
             .into_iter()
             .map(str::to_owned)
             .collect()
-    }
-}
-
-/// The item names of a catalog (`{items: [{name}]}`) or an index (`[{name}]`).
-fn item_names(body: &[u8]) -> Vec<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-    let items = value.get("items").unwrap_or(&value);
-    items
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|item| item.get("name")?.as_str().map(str::to_owned))
-        .collect()
-}
-
-fn display(source: &str) -> String {
-    if crate::registry::sources::BUILT_IN.contains(&source) {
-        source.to_owned()
-    } else {
-        format!("@{source}")
     }
 }
 
@@ -322,15 +302,5 @@ mod tests {
         assert!(etag_matches(&format!("\"x\", W/{tag}"), &tag));
         assert!(etag_matches("*", &tag));
         assert!(!etag_matches("\"other\"", &tag));
-    }
-
-    #[test]
-    fn catalog_and_index_names_are_read() {
-        assert_eq!(
-            item_names(br#"{"items":[{"name":"button"},{"name":"card"}]}"#),
-            ["button", "card"]
-        );
-        assert_eq!(item_names(br#"[{"name":"utils"}]"#), ["utils"]);
-        assert!(item_names(b"garbage").is_empty());
     }
 }
