@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 use super::message::{Directory, Outcome, ToRegistry};
 use super::read::{Pacer, ReadTask, fetch_directory};
 use super::sources::Sources;
-use super::sources::display;
+use super::sources::{counted, display};
 use crate::config::RegistryConfig;
 use crate::http::{Client, HttpConfig};
 use crate::protocol::{RegistryStats, TierName, TierStats};
@@ -141,14 +141,7 @@ impl Actor for RegistryTier {
             }
             ToRegistry::Answered(outcomes) => {
                 for (source, outcome) in outcomes {
-                    let counts =
-                        state
-                            .counts
-                            .entry(source.clone())
-                            .or_insert_with(|| RegistryStats {
-                                registry: display(&source),
-                                ..RegistryStats::default()
-                            });
+                    let counts = counted(&mut state.counts, display(&source));
                     match outcome {
                         Outcome::Fetched => counts.fetched += 1,
                         Outcome::Unchanged => counts.unchanged += 1,

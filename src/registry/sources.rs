@@ -23,6 +23,27 @@ pub fn display(source: &str) -> String {
     }
 }
 
+/// Registries counted one by one in `stats`; past this many, the rest share one row, so a
+/// client asking for made-up namespaces cannot grow the daemon's memory.
+const COUNTED: usize = 64;
+
+/// The stats row of `registry` (a display name) in `rows`, made on first use.
+pub fn counted(
+    rows: &mut std::collections::BTreeMap<String, crate::protocol::RegistryStats>,
+    registry: String,
+) -> &mut crate::protocol::RegistryStats {
+    let registry = if rows.len() >= COUNTED && !rows.contains_key(&registry) {
+        "(other registries)".to_owned()
+    } else {
+        registry
+    };
+    rows.entry(registry.clone())
+        .or_insert_with(|| crate::protocol::RegistryStats {
+            registry,
+            ..Default::default()
+        })
+}
+
 /// What the origin needs to ask one namespace.
 #[derive(Clone)]
 pub struct Namespace {
@@ -335,6 +356,18 @@ mod tests {
             sources.target(&file("nobody", "x.json"), Some(&directory)),
             Err(NoTarget::Absent(why)) if why.contains("@nobody")
         ));
+    }
+
+    #[test]
+    fn stats_rows_are_bounded() {
+        let mut rows = std::collections::BTreeMap::new();
+        for i in 0..1000 {
+            counted(&mut rows, format!("@ns{i}")).requests += 1;
+        }
+        assert_eq!(rows.len(), COUNTED + 1);
+        assert_eq!(rows["(other registries)"].requests, 1000 - COUNTED as u64);
+        counted(&mut rows, "@ns0".into()).requests += 1;
+        assert_eq!(rows["@ns0"].requests, 2);
     }
 
     #[test]

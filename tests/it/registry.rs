@@ -47,6 +47,12 @@ fn daemon_for(origin: &FakeOrigin, extra: &str) -> TestDaemon {
     ))
 }
 
+/// The secret with its last digit changed: as close to right as a guess gets.
+fn wrong_secret(secret: &str) -> String {
+    let last = if secret.ends_with('0') { '1' } else { '0' };
+    format!("{}{last}", &secret[..secret.len() - 1])
+}
+
 /// `http://127.0.0.1:PORT/<secret>`, as `shadcache registry url` prints it (without the source).
 fn base(d: &TestDaemon) -> String {
     let out = d.cli(&["registry", "url", "shadcn"], None);
@@ -216,7 +222,7 @@ async fn a_wrong_secret_or_an_escaping_path_costs_nothing() {
     let base = base(&d);
     let (root, secret) = base.rsplit_once('/').unwrap();
     let http = http();
-    let wrong = format!("{}0", &secret[..secret.len() - 1]);
+    let wrong = wrong_secret(secret);
     for path in [
         format!("/{wrong}/shadcn/styles/new-york-v4/button.json"),
         "/shadcn/styles/new-york-v4/button.json".into(),
@@ -1006,11 +1012,7 @@ async fn another_user_can_neither_learn_the_secret_nor_read_through_the_listener
         done
         true"#;
     // The guessed secret is the real one with its last digit changed.
-    let guess = format!(
-        "{}{}",
-        &secret[..secret.len() - 1],
-        if secret.ends_with('0') { '1' } else { '0' }
-    );
+    let guess = wrong_secret(secret);
     let out = crate::harness::base_command("runuser")
         .args(["-u", "nobody", "--", "bash", "-c", script, "bash"])
         .arg(d.data_dir.join("registry-secret"))

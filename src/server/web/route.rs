@@ -99,12 +99,7 @@ impl RegistryService {
             && let Ok(fetched) = origin.sources().await
         {
             for f in fetched {
-                let entry = merged
-                    .entry(f.registry.clone())
-                    .or_insert_with(|| RegistryStats {
-                        registry: f.registry.clone(),
-                        ..RegistryStats::default()
-                    });
+                let entry = crate::registry::sources::counted(&mut merged, f.registry.clone());
                 entry.fetched = f.fetched;
                 entry.unchanged = f.unchanged;
                 entry.not_found_upstream = f.not_found_upstream;
@@ -162,12 +157,7 @@ impl RegistryService {
         let registry = crate::registry::sources::display(source);
         let (reply, counted) = self.fetch(&file, layout, if_none_match).await;
         let mut counts = self.counts.lock().expect("not poisoned");
-        let c = counts
-            .entry(registry.clone())
-            .or_insert_with(|| RegistryStats {
-                registry,
-                ..RegistryStats::default()
-            });
+        let c = crate::registry::sources::counted(&mut counts, registry);
         c.requests += 1;
         match counted {
             Counted::Tier(tier) => match c.answered_by.iter_mut().find(|(t, _)| *t == tier) {
