@@ -32,6 +32,8 @@ tests![
     warming_a_registry_fetches_its_catalog_and_every_item_once,
     the_shadcn_cli_views_searches_and_adds_through_the_cache_then_offline: Node,
     shadcn_mcp_lists_searches_views_and_finds_examples_then_offline: Node,
+    after_one_warm_the_cli_works_with_no_network: Node,
+    a_namespace_is_warmed_from_its_own_catalog,
 ];
 
 const NEW_YORK: &str = "ui.shadcn.com/r/styles/new-york-v4";
@@ -1172,4 +1174,84 @@ async fn a_namespace_in_components_json_reads_through_the_cache_with_its_header(
         ["Bearer canary-acme"]
     );
     only_acme_got_credentials(&origin);
+}
+
+/// The issue's promise: warm once, then `shadcn add`, `view` and `search` with no network.
+async fn after_one_warm_the_cli_works_with_no_network() {
+    let origin = origin().await;
+    let d = daemon_for(&origin, "requests_per_second = 1000\nmax_concurrent = 16\n");
+    let warm = d.cli(&["warm", "--registry", "shadcn"], None);
+    assert!(
+        warm.status.success(),
+        "{}",
+        String::from_utf8_lossy(&warm.stderr)
+    );
+    origin.close();
+    let registry_url = format!("{}/shadcn", base(&d));
+    let p = project();
+    // A block and its whole dependency tree (button, card, input, label, field, separator).
+    let add = shadcn(p.path(), &registry_url, &["add", "login-01", "--yes"]).await;
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    for file in [
+        "src/components/login-form.tsx",
+        "src/components/ui/field.tsx",
+        "src/components/ui/separator.tsx",
+    ] {
+        assert!(p.path().join(file).exists(), "{file} was not written");
+    }
+    let view = shadcn(p.path(), &registry_url, &["view", "dialog"]).await;
+    assert!(
+        view.status.success(),
+        "{}",
+        String::from_utf8_lossy(&view.stderr)
+    );
+    let search = shadcn(
+        p.path(),
+        &registry_url,
+        &["search", "@shadcn", "-q", "card"],
+    )
+    .await;
+    assert!(
+        search.status.success(),
+        "{}",
+        String::from_utf8_lossy(&search.stderr)
+    );
+    assert!(String::from_utf8_lossy(&search.stdout).contains("@shadcn/card"));
+}
+
+async fn a_namespace_is_warmed_from_its_own_catalog() {
+    let origin = origin().await;
+    origin.set(
+        "/acme/r/registry.json",
+        200,
+        br#"{"name":"acme","homepage":"x","items":[{"name":"login","type":"registry:block"},{"name":"logout","type":"registry:block"}]}"#.to_vec(),
+    );
+    for name in ["login", "logout"] {
+        let item = format!(r#"{{"name":"{name}","type":"registry:block","files":[]}}"#);
+        origin.set(&format!("/acme/r/{name}.json"), 200, item.into_bytes());
+    }
+    let d = acme_daemon(&origin, "canary");
+    let warm = d.cli(&["warm", "--registry", "@acme"], None);
+    let summary = String::from_utf8_lossy(&warm.stdout);
+    assert!(
+        warm.status.success(),
+        "{summary}{}",
+        String::from_utf8_lossy(&warm.stderr)
+    );
+    assert!(
+        summary.starts_with("@acme: 3 files, 3 cached, 0 not in the registry"),
+        "{summary}"
+    );
+    assert_eq!(origin.count("/acme/r/logout.json"), 1);
+    origin.close();
+    let answer = http()
+        .get(format!("{}/acme/logout.json", base(&d)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
 }
