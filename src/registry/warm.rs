@@ -21,7 +21,8 @@ pub struct RegistryWarm {
     pub source: String,
     /// The styles asked for; empty: the registry's default (and none for a namespace).
     pub styles: Vec<String>,
-    /// Every style the registry names (`styles/index.json`, the presets of `config.json`).
+    /// Every style the registry names (`styles/index.json`, the presets of `config.json`),
+    /// and its default.
     pub all_styles: bool,
 }
 
@@ -221,7 +222,8 @@ where
                 },
             ));
         }
-        if styles.is_empty() {
+        // The registry's own default style, unless the user named styles.
+        if plan.styles.is_empty() {
             styles.extend(default_style(source).map(str::to_owned));
         }
     }

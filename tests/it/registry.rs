@@ -34,6 +34,7 @@ tests![
     shadcn_mcp_lists_searches_views_and_finds_examples_then_offline: Node,
     after_one_warm_the_cli_works_with_no_network: Node,
     a_namespace_is_warmed_from_its_own_catalog,
+    all_styles_warms_every_style_the_registry_names,
 ];
 
 const NEW_YORK: &str = "ui.shadcn.com/r/styles/new-york-v4";
@@ -1254,4 +1255,51 @@ async fn a_namespace_is_warmed_from_its_own_catalog() {
         .await
         .unwrap();
     assert_eq!(answer.status(), StatusCode::OK);
+}
+
+async fn all_styles_warms_every_style_the_registry_names() {
+    let origin = origin().await;
+    let d = daemon_for(&origin, "requests_per_second = 1000\nmax_concurrent = 16\n");
+    let warm = d.cli(&["warm", "--registry", "shadcn", "--all-styles"], None);
+    let summary = String::from_utf8_lossy(&warm.stdout);
+    assert!(
+        warm.status.success(),
+        "{summary}{}",
+        String::from_utf8_lossy(&warm.stderr)
+    );
+    // styles/index.json names new-york and default, config.json's presets 16 more, and
+    // new-york-v4 is the default; the recorded set has catalogs for new-york-v4, new-york and
+    // base-nova only.
+    assert!(
+        summary.contains("base-nova") && summary.contains("radix-vega"),
+        "{summary}"
+    );
+    let (warmed, no_catalog) = summary.split_once("no catalog at").unwrap();
+    assert!(warmed.contains("new-york-v4"), "{summary}");
+    assert!(
+        no_catalog.contains("styles/default/registry.json"),
+        "{summary}"
+    );
+    for style in ["new-york-v4", "new-york", "base-nova"] {
+        assert!(
+            !no_catalog.contains(&format!("styles/{style}/")),
+            "{summary}"
+        );
+    }
+    assert_eq!(origin.count("/shadcn/styles/new-york-v4/login-01.json"), 1);
+    assert_eq!(origin.count("/shadcn/styles/base-nova/button.json"), 1);
+    assert_eq!(origin.count("/shadcn/styles/new-york/card.json"), 1);
+    origin.close();
+    let base = base(&d);
+    for path in [
+        "styles/base-nova/dialog.json",
+        "styles/new-york/button.json",
+    ] {
+        let answer = http()
+            .get(format!("{base}/shadcn/{path}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
+    }
 }
