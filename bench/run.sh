@@ -246,6 +246,34 @@ done
 stop_daemon
 kill "$origin_pid"; origin_pid=
 
+echo "== warm the React registry from a GitHub 50 ms away (tests/origin.py, the recorded files)"
+python3 tests/origin.py "$work/github.port" 50 &
+origin_pid=$!
+for _ in $(seq 50); do [ -s "$work/github.port" ] && break; sleep 0.1; done
+github="http://127.0.0.1:$(cat "$work/github.port")"
+warm_rows=()
+# warm_with RPS: a fresh daemon (github.requests_per_second = RPS), `warm --framework react`.
+warm_with() {
+    printf '[github]\napi_url = "%s/api"\nraw_url = "%s/raw"\nrequests_per_second = %s\n\n[registry]\nlisten = "127.0.0.1:0"\n\n[daemon]\nlog_level = "warn"\n' \
+        "$github" "$github" "$1" >"$work/config.toml"
+    rm -rf "$work/data3"
+    "$bin" --socket "$work/s.sock" --config "$work/config.toml" daemon --data-dir "$work/data3" \
+        2>>"$work/daemon.log" &
+    daemon_pid=$!
+    for _ in $(seq 100); do
+        "$bin" --socket "$work/s.sock" --config "$work/config.toml" ping >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    local out
+    out=$("$bin" --socket "$work/s.sock" --config "$work/config.toml" warm --framework react)
+    echo "requests_per_second = $1: $out"
+    warm_rows+=("| $1 | $(sed -n 's/.*took \([0-9.]*\) s.*/\1/p' <<<"$out") | ${out%%;*} |")
+    stop_daemon
+}
+warm_with 20      # the default pace
+warm_with 1000    # the pace out of the way: what the daemon and 8 connections do
+kill "$origin_pid"; origin_pid=
+
 echo "== start to READY (bench/startup.py, 5 runs)"
 out=$(python3 bench/startup.py "$bin" 5); echo "$out"
 ready=$(grep -i 'ready' <<<"$out" | head -1 || true)
@@ -260,6 +288,10 @@ ready=$(grep -i 'ready' <<<"$out" | head -1 || true)
     echo "| the shadcn CLI (median of $cli_runs, ms) | straight to an origin 50 ms away | through a warm shadcache |"
     echo "|---|---|---|"
     printf '%s\n' "${cli_rows[@]}"
+    echo
+    echo "| warm --framework react, GitHub 50 ms away: github.requests_per_second | took s | keys |"
+    echo "|---|---|---|"
+    printf '%s\n' "${warm_rows[@]}"
     echo
     echo "start to READY: $ready"
 } | tee "${BENCH_RESULTS:-bench/results.md}"

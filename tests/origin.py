@@ -3,12 +3,15 @@
 for it: the REST API under /api, the raw file host under /raw. For scripts that run the
 installed binary (tests/install.sh); the Rust suite has its own origin (src/testkit/origin.rs).
 
-    tests/origin.py PORT_FILE    binds a free port, writes it to PORT_FILE, serves until killed
+    tests/origin.py PORT_FILE [DELAY_MS]
+        binds a free port, writes it to PORT_FILE, serves until killed; each answer waits
+        DELAY_MS first (a real network's round trip, for bench/run.sh)
 """
 import http.server
 import json
 import pathlib
 import sys
+import time
 import urllib.parse
 
 FIXTURES = pathlib.Path(__file__).resolve().parent / "fixtures" / "github"
@@ -18,10 +21,12 @@ for entry in json.loads((FIXTURES / "index.json").read_text())["entries"]:
     prefix = "/api" if url.netloc == "api.github.com" else "/raw"
     path = prefix + url.path + ("?" + url.query if url.query else "")
     ROUTES[path] = (entry["status"], FIXTURES / entry["file"])
+DELAY = int(sys.argv[2]) / 1000.0 if len(sys.argv) > 2 else 0.0
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        time.sleep(DELAY)
         status, file = ROUTES.get(self.path, (404, None))
         body = file.read_bytes() if file else b"404: Not Found"
         self.send_response(status)

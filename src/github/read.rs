@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ractor::ActorRef;
-use tokio::sync::Semaphore;
+use tokio::sync::{OnceCell, Semaphore};
 
 use super::http::{Fetched, Http, Origin};
 use super::message::{Counts, Pacer, RATE_LIMIT_KEY, ToGithub, TreeAnswer, report, unavailable};
@@ -47,9 +47,18 @@ pub(super) struct ReadTask {
     /// A failure met on the way that did not end the read (the registry listing could not
     /// be revalidated, so the cached one was used): named if the budget then runs out.
     pub(super) trouble: std::sync::Mutex<Option<String>>,
-    /// Raw files this task downloaded, by blob sha: keys read together (a batch of metadata
-    /// keys all read the registry index) download each file once.
-    pub(super) downloaded: std::sync::Mutex<HashMap<String, Body>>,
+    /// Raw files this task downloaded or is downloading, by blob sha: keys read together (a
+    /// batch of metadata keys all read the registry index) download each file once, even
+    /// when they ask for it at the same moment.
+    pub(super) downloaded: std::sync::Mutex<HashMap<String, Arc<OnceCell<Body>>>>,
+}
+
+/// How one key's read ended, for stats.
+enum Outcome {
+    Found,
+    Unchanged,
+    NotFound,
+    Failed,
 }
 
 /// A short tag for the token, so a stored ETag is only sent with the token that got it. It is
@@ -73,45 +82,56 @@ fn joined_sha<'a>(shas: impl IntoIterator<Item = &'a str>) -> Arc<str> {
 }
 
 impl ReadTask {
+    /// Reads the keys side by side (their downloads within `github.max_concurrent` and the
+    /// pacer), the whole read within `github.timeout`.
     pub(super) async fn run(&self, wanted: Vec<(Key, Option<Entry>)>) -> Vec<Lookup> {
         let deadline = tokio::time::Instant::now() + self.budget;
-        let mut counts = Counts::default();
-        let mut answers = Vec::with_capacity(wanted.len());
-        for (key, stale) in wanted {
+        let reads = wanted.into_iter().map(|(key, stale)| async move {
             if key.as_str() == RATE_LIMIT_KEY {
-                answers.push(Lookup::Hit(self.quota.clone()));
-                continue;
+                return (Lookup::Hit(self.quota.clone()), None);
             }
-            let now = unix_ms();
-            let expires = now + self.ttl.ttl(key.kind()).as_millis() as u64;
             let read = tokio::time::timeout_at(deadline, self.read(&key, stale.as_ref()))
                 .await
                 .unwrap_or_else(|_| Err(self.out_of_time()));
-            let answer = match (read, stale) {
-                (Ok(Read::Value(value, validator)), _) => {
-                    counts.found += 1;
-                    Lookup::Hit(Entry::new(value, now, Some(expires)).with_validator(validator))
-                }
-                (Ok(Read::Unchanged(validator)), Some(stale)) => {
-                    counts.unchanged += 1;
+            let now = unix_ms();
+            let expires = now + self.ttl.ttl(key.kind()).as_millis() as u64;
+            match (read, stale) {
+                (Ok(Read::Value(value, validator)), _) => (
+                    Lookup::Hit(Entry::new(value, now, Some(expires)).with_validator(validator)),
+                    Some(Outcome::Found),
+                ),
+                (Ok(Read::Unchanged(validator)), Some(stale)) => (
                     Lookup::Hit(
                         Entry::new(stale.value, now, Some(expires)).with_validator(validator),
-                    )
-                }
+                    ),
+                    Some(Outcome::Unchanged),
+                ),
                 (Ok(Read::Unchanged(_)), None) => unreachable!("nothing to compare without a copy"),
-                (Ok(Read::NoUpstream), _) => Lookup::Miss,
+                (Ok(Read::NoUpstream), _) => (Lookup::Miss, None),
                 (Ok(Read::Absent(message)), _) => {
-                    counts.not_found += 1;
-                    Lookup::Absent(message)
+                    (Lookup::Absent(message), Some(Outcome::NotFound))
                 }
                 (Err(e), _) => {
                     tracing::warn!(%key, error = %e, "GitHub read failed");
-                    counts.failed += 1;
-                    Lookup::Failed(e)
+                    (Lookup::Failed(e), Some(Outcome::Failed))
                 }
-            };
-            answers.push(answer);
-        }
+            }
+        });
+        let mut counts = Counts::default();
+        let answers = futures::future::join_all(reads)
+            .await
+            .into_iter()
+            .map(|(answer, outcome)| {
+                match outcome {
+                    Some(Outcome::Found) => counts.found += 1,
+                    Some(Outcome::Unchanged) => counts.unchanged += 1,
+                    Some(Outcome::NotFound) => counts.not_found += 1,
+                    Some(Outcome::Failed) => counts.failed += 1,
+                    None => {}
+                }
+                answer
+            })
+            .collect();
         let _ = self.myself.send_message(ToGithub::Answered(counts));
         answers
     }
@@ -318,13 +338,44 @@ impl ReadTask {
             "/{}/{}/{}/{}",
             framework.owner, framework.repo, framework.branch, file.path
         );
-        if etag.is_none()
-            && let Some((bytes, etag)) =
-                self.downloaded.lock().expect("not poisoned").get(&file.sha)
-        {
-            return Ok(Raw::Body(bytes.clone(), etag.clone()));
+        if etag.is_none() {
+            // One download per blob among the keys read together; a failed one is tried again
+            // by the next key that needs it.
+            let cell = self
+                .downloaded
+                .lock()
+                .expect("not poisoned")
+                .entry(file.sha.clone())
+                .or_default()
+                .clone();
+            let mut absent = false;
+            let body = cell
+                .get_or_try_init(|| async {
+                    match self.fetch_raw(&path, file, None).await? {
+                        Raw::Body(bytes, etag) => Ok((bytes, etag)),
+                        _ => {
+                            absent = true;
+                            Err(TierError::BadUpstream(String::new()))
+                        }
+                    }
+                })
+                .await;
+            return match body {
+                Ok((bytes, etag)) => Ok(Raw::Body(bytes.clone(), etag.clone())),
+                Err(_) if absent => Ok(Raw::NotFound),
+                Err(e) => Err(e),
+            };
         }
-        match self.download(&path, etag.as_deref()).await? {
+        self.fetch_raw(&path, file, etag).await
+    }
+
+    async fn fetch_raw(
+        &self,
+        path: &str,
+        file: &FileRef,
+        etag: Option<String>,
+    ) -> Result<Raw, TierError> {
+        match self.download(path, etag.as_deref()).await? {
             Fetched::Body { bytes, etag } => {
                 // The listing named the content by its blob sha: anything else is not it
                 // (a garbled answer, or a branch that moved since the listing).
@@ -337,12 +388,7 @@ impl ReadTask {
                         bytes.len()
                     )));
                 }
-                let etag = self.tagged(etag);
-                self.downloaded
-                    .lock()
-                    .expect("not poisoned")
-                    .insert(file.sha.clone(), (bytes.clone(), etag.clone()));
-                Ok(Raw::Body(bytes, etag))
+                Ok(Raw::Body(bytes, self.tagged(etag)))
             }
             Fetched::NotFound => Ok(Raw::NotFound),
             Fetched::NotModified if etag.is_some() => Ok(Raw::NotModified),

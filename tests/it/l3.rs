@@ -19,6 +19,7 @@ tests![
     base_ui_and_svelte_are_served_byte_identical,
     a_full_react_pass_costs_two_api_calls_and_a_second_pass_after_ttl_costs_no_quota,
     upstream_requests_are_paced,
+    keys_read_together_download_each_file_once,
 ];
 
 fn daemon_for(origin: &FakeOrigin) -> TestDaemon {
@@ -356,4 +357,37 @@ async fn upstream_requests_are_paced() {
         "six requests in {:?}",
         started.elapsed()
     );
+}
+
+/// Keys of one `mget` are read side by side, and share their downloads: ten metadata keys
+/// read the registry index (`ui/_registry.ts`) once, the block and its components' demos
+/// each file once.
+async fn keys_read_together_download_each_file_once() {
+    let dir = fixtures();
+    let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
+    let d = daemon_for(&origin);
+    let names = [
+        "accordion",
+        "alert",
+        "alert-dialog",
+        "avatar",
+        "badge",
+        "button",
+        "card",
+        "dialog",
+        "input",
+        "label",
+    ];
+    let keys: Vec<String> = names
+        .iter()
+        .map(|n| format!("metadata:react:{n}"))
+        .collect();
+    match d.request(Request::MGet { keys }).await {
+        Response::Values(values) => {
+            assert!(values.iter().all(Option::is_some), "{values:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    let index = "/raw/shadcn-ui/ui/main/apps/v4/registry/new-york-v4/ui/_registry.ts";
+    assert_eq!(origin.count(index), 1, "{:?}", origin.requests());
 }
