@@ -29,7 +29,8 @@ if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/nu
 fi
 [ -x tests/mcp/node_modules/.bin/shadcn ] ||
     npm ci --prefix tests/mcp --no-audit --no-fund --loglevel=error
-[ -d bench/node/node_modules/@electric-sql/pglite ] ||
+[ -d bench/node/node_modules/@electric-sql/pglite ] &&
+    [ -d bench/node/node_modules/@jpisnice/shadcn-ui-mcp-server ] ||
     npm ci --prefix bench/node --no-audit --no-fund --loglevel=error
 [ -n "${SHADCACHE_BIN:-}" ] || cargo build --release --locked --bin shadcache
 [ -n "${SHADCACHE_LOAD_BIN:-}" ] ||
@@ -195,7 +196,7 @@ stop_daemon
 kill "$nginx_pid"; nginx_pid=
 
 echo "== the shadcn CLI: straight to an origin 50 ms away, and through a warm shadcache"
-cli_runs=5
+cli_runs=11
 [ "$smoke" = --smoke ] && cli_runs=1
 shadcn_bin=$PWD/tests/mcp/node_modules/.bin/shadcn
 python3 bench/delayed_origin.py "tests/fixtures/registry" 50 >"$work/origin.port" &
@@ -217,29 +218,31 @@ project() {
 JSON
     printf '#!/bin/sh\nexit 0\n' >"$p/bin/npm"; chmod +x "$p/bin/npm"
 }
-# cli_ms URL ARGS...: the median wall time of `shadcn ARGS` in ms over $cli_runs runs.
-cli_ms() {
-    local url=$1; shift
-    local times=()
+# cli_pair DIRECT THROUGH ARGS...: `shadcn ARGS` timed $cli_runs times against each URL,
+# alternating (so drift on the machine falls on both); prints the two medians in ms.
+cli_pair() {
+    local direct=$1 through=$2; shift 2
+    local a=() b=() url start end
     for _ in $(seq $cli_runs); do
-        project "$work/project"
-        local start end
-        start=$(date +%s%N)
-        (cd "$work/project" && PATH="$work/project/bin:$PATH" REGISTRY_URL=$url NO_PROXY=127.0.0.1 \
-            "$shadcn_bin" "$@" >/dev/null 2>&1)
-        end=$(date +%s%N)
-        times+=($(((end - start) / 1000000)))
+        for url in "$direct" "$through"; do
+            project "$work/project"
+            start=$(date +%s%N)
+            (cd "$work/project" && PATH="$work/project/bin:$PATH" REGISTRY_URL=$url NO_PROXY=127.0.0.1 \
+                "$shadcn_bin" "$@" >/dev/null 2>&1)
+            end=$(date +%s%N)
+            if [ "$url" = "$direct" ]; then a+=($(((end - start) / 1000000))); else b+=($(((end - start) / 1000000))); fi
+        done
     done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+    median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+    echo "$(median "${a[@]}") $(median "${b[@]}")"
 }
 start_registry_daemon "$origin" "$work/data2"
 through=$(registry_url_of)
 cli_rows=()
 for command in "view button" "add button --yes"; do
     read -r -a args <<<"$command"
-    cli_ms "$through" "${args[@]}" >/dev/null   # warms shadcache
-    direct=$(cli_ms "$origin" "${args[@]}")
-    cached=$(cli_ms "$through" "${args[@]}")
+    cli_runs=1 cli_pair "$through" "$through" "${args[@]}" >/dev/null   # warms shadcache
+    read -r direct cached <<<"$(cli_pair "$origin" "$through" "${args[@]}")"
     echo "shadcn $command: straight to the 50 ms origin $direct ms, through a warm shadcache $cached ms"
     cli_rows+=("| \`shadcn $command\` | $direct | $cached |")
 done
@@ -274,6 +277,30 @@ warm_with 20      # the default pace
 warm_with 1000    # the pace out of the way: what the daemon and 8 connections do
 kill "$origin_pid"; origin_pid=
 
+echo "== what each MCP client's own server process costs (bench/node/mcp_cost.mjs)"
+python3 tests/origin.py "$work/github2.port" &
+origin_pid=$!
+for _ in $(seq 50); do [ -s "$work/github2.port" ] && break; sleep 0.1; done
+github="http://127.0.0.1:$(cat "$work/github2.port")"
+printf '[github]\napi_url = "%s/api"\nraw_url = "%s/raw"\n\n[registry]\nlisten = "127.0.0.1:0"\n\n[daemon]\nlog_level = "warn"\n' \
+    "$github" "$github" >"$work/config.toml"
+"$bin" --socket "$work/s.sock" --config "$work/config.toml" daemon --data-dir "$work/data4" \
+    2>>"$work/daemon.log" &
+daemon_pid=$!
+for _ in $(seq 100); do
+    "$bin" --socket "$work/s.sock" --config "$work/config.toml" ping >/dev/null 2>&1 && break
+    sleep 0.1
+done
+# In L1 before the runs: every measured call of `shadcache mcp` is an L1 hit.
+"$bin" --socket "$work/s.sock" --config "$work/config.toml" component button >/dev/null
+mcp_runs=5
+[ "$smoke" = --smoke ] && mcp_runs=1
+out=$(node bench/node/mcp_cost.mjs $mcp_runs "$bin" "$work/s.sock" "$work/config.toml"); echo "$out"
+mcp_rows=()
+while IFS= read -r line; do mcp_rows+=("$line"); done < <(grep '^| ' <<<"$out")
+stop_daemon
+kill "$origin_pid"; origin_pid=
+
 echo "== start to READY (bench/startup.py, 5 runs)"
 out=$(python3 bench/startup.py "$bin" 5); echo "$out"
 ready=$(grep -i 'ready' <<<"$out" | head -1 || true)
@@ -288,6 +315,10 @@ ready=$(grep -i 'ready' <<<"$out" | head -1 || true)
     echo "| the shadcn CLI (median of $cli_runs, ms) | straight to an origin 50 ms away | through a warm shadcache |"
     echo "|---|---|---|"
     printf '%s\n' "${cli_rows[@]}"
+    echo
+    echo "| an MCP client's own server (median of $mcp_runs) | initialize ms | one tools/call ms | peak RSS MiB |"
+    echo "|---|---|---|---|"
+    printf '%s\n' "${mcp_rows[@]}"
     echo
     echo "| warm --framework react, GitHub 50 ms away: github.requests_per_second | took s | keys |"
     echo "|---|---|---|"
