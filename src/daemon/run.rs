@@ -222,6 +222,9 @@ fn reload(
     if needs_restart {
         tracing::warn!("SIGHUP: socket, data_dir and connection limits change only on restart");
     }
+    if new.registry != config.registry {
+        tracing::warn!("SIGHUP: the [registry] settings change only on restart");
+    }
     actors.supervisor.reconfigure(&new);
     tracing::info!(
         l1_max_bytes = %new.l1.max_bytes,

@@ -35,6 +35,7 @@ tests![
     after_one_warm_the_cli_works_with_no_network: Node,
     a_namespace_is_warmed_from_its_own_catalog,
     all_styles_warms_every_style_the_registry_names,
+    a_reload_keeps_the_registry_as_it_started_and_says_so,
 ];
 
 const NEW_YORK: &str = "ui.shadcn.com/r/styles/new-york-v4";
@@ -1302,4 +1303,25 @@ async fn all_styles_warms_every_style_the_registry_names() {
             .unwrap();
         assert_eq!(answer.status(), StatusCode::OK, "{path}");
     }
+}
+
+async fn a_reload_keeps_the_registry_as_it_started_and_says_so() {
+    let origin = origin().await;
+    let d = daemon_for(&origin, "");
+    let before = base(&d);
+    let config = std::fs::read_to_string(&d.config).unwrap();
+    std::fs::write(
+        &d.config,
+        config.replace("[registry]\n", "[registry]\nrequests_per_second = 5\n"),
+    )
+    .unwrap();
+    d.signal(libc::SIGHUP);
+    d.wait_for_log("the [registry] settings change only on restart");
+    assert_eq!(base(&d), before);
+    let answer = http()
+        .get(format!("{before}/shadcn/index.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
 }
