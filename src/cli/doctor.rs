@@ -483,10 +483,9 @@ async fn check_registry(report: &mut Report, config: &crate::config::Config, dae
         "eval \"$(shadcache registry env)\" (in your shell profile, or the MCP client's env)";
     match std::env::var("REGISTRY_URL") {
         Ok(url)
-            if url.trim_end_matches('/') == format!("{base}/shadcn")
-                || ["svelte", "vue"]
-                    .iter()
-                    .any(|s| url.trim_end_matches('/') == format!("{base}/{s}")) =>
+            if crate::registry::file::BUILT_IN
+                .iter()
+                .any(|s| url.trim_end_matches('/') == format!("{base}/{s}")) =>
         {
             report.say(Verdict::Ok, WHAT, "REGISTRY_URL points here", None);
         }

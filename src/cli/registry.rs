@@ -11,6 +11,7 @@ use super::exit::{fail, unexpected};
 use crate::client::{self, Client};
 use crate::config::Config;
 use crate::protocol::{RegistryInfo, Request, Response};
+use crate::registry::file::BUILT_IN;
 
 /// The variable components.json blocks name; `registry env` exports it.
 pub const VAR: &str = "SHADCACHE_REGISTRY";
@@ -48,7 +49,7 @@ pub async fn run(config: &Config, command: RegistryCmd) -> ExitCode {
         },
         RegistryCmd::Env { source } => {
             let url = match source.as_deref().unwrap_or("shadcn") {
-                s @ ("shadcn" | "svelte" | "vue") => format!("{base}/{s}"),
+                s if BUILT_IN.contains(&s) => format!("{base}/{s}"),
                 other => {
                     return fail(&format!(
                         "REGISTRY_URL is for shadcn, svelte or vue, not {other}"
@@ -82,7 +83,7 @@ async fn info(config: &Config) -> Result<RegistryInfo, ExitCode> {
 /// components.json takes).
 fn source_url(base: &str, source: Option<&str>) -> Result<String, String> {
     match source.unwrap_or("shadcn") {
-        s @ ("shadcn" | "svelte" | "vue") => Ok(format!("{base}/{s}")),
+        s if BUILT_IN.contains(&s) => Ok(format!("{base}/{s}")),
         ns => match ns.strip_prefix('@') {
             Some(name) if crate::registry::file::is_name(name) => {
                 Ok(format!("{base}/{name}/{{name}}.json"))

@@ -67,7 +67,7 @@ pub enum Fetched {
 }
 
 /// How GitHub is named in errors.
-pub const UPSTREAM: &str = "GitHub";
+pub const UPSTREAM: &str = crate::protocol::TierName::Github.upstream();
 
 pub struct Http {
     client: Client,

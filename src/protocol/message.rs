@@ -207,7 +207,7 @@ pub enum TierName {
 }
 
 impl TierName {
-    pub fn label(self) -> &'static str {
+    pub const fn label(self) -> &'static str {
         match self {
             TierName::Memory => "L1 memory",
             TierName::Database => "L2 database",
@@ -218,7 +218,7 @@ impl TierName {
     }
 
     /// How messages name an origin's upstream service.
-    pub fn upstream(self) -> &'static str {
+    pub const fn upstream(self) -> &'static str {
         match self {
             TierName::Github => "GitHub",
             TierName::Registry => "the shadcn registry",

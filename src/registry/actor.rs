@@ -12,8 +12,7 @@ use tokio::sync::Semaphore;
 
 use super::message::{Directory, Outcome, ToRegistry};
 use super::read::{Pacer, ReadTask, fetch_directory};
-use super::sources::Sources;
-use super::sources::{counted, display};
+use super::sources::{Sources, counted, display};
 use crate::config::RegistryConfig;
 use crate::http::{Client, HttpConfig};
 use crate::protocol::{RegistryStats, TierName, TierStats};
@@ -39,9 +38,6 @@ pub struct RegistryState {
     counts: BTreeMap<String, RegistryStats>,
 }
 
-/// How errors name the registries.
-pub const UPSTREAM: &str = "the shadcn registry";
-
 impl Actor for RegistryTier {
     type Msg = ToRegistry;
     type State = RegistryState;
@@ -54,7 +50,7 @@ impl Actor for RegistryTier {
     ) -> Result<RegistryState, ActorProcessingErr> {
         let config = &args.config;
         let client = Client::new(HttpConfig {
-            upstream: UPSTREAM,
+            upstream: TierName::Registry.upstream(),
             connect_timeout: config.connect_timeout,
             first_byte_timeout: config.first_byte_timeout,
             idle_timeout: config.idle_timeout,

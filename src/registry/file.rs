@@ -34,6 +34,9 @@ pub enum Place {
     Dir { dir: &'static str, name: String },
 }
 
+/// The built-in registries, as URLs and keys name them.
+pub const BUILT_IN: [&str; 3] = ["shadcn", "svelte", "vue"];
+
 /// Whether the source mirrors a whole registry's layout (a built-in) or is a namespace
 /// served through a URL template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,10 +47,61 @@ pub enum Layout {
     Namespace,
 }
 
+impl Layout {
+    pub fn of(source: &str) -> Layout {
+        if BUILT_IN.contains(&source) {
+            Layout::BuiltIn
+        } else {
+            Layout::Namespace
+        }
+    }
+}
+
 impl RegistryFile {
+    pub fn top(source: &str, name: &str) -> RegistryFile {
+        let name = name.to_owned();
+        RegistryFile {
+            source: source.to_owned(),
+            place: Place::Top { name },
+        }
+    }
+
+    pub fn styled(source: &str, style: &str, name: &str) -> RegistryFile {
+        let (style, name) = (style.to_owned(), name.to_owned());
+        RegistryFile {
+            source: source.to_owned(),
+            place: Place::Styled { style, name },
+        }
+    }
+
+    /// `dir` is one of the top-level directories (`colors`, `icons`, `styles`, `themes`).
+    pub fn in_dir(source: &str, dir: &'static str, name: &str) -> RegistryFile {
+        debug_assert!(DIRS.contains(&dir), "{dir}");
+        let name = name.to_owned();
+        RegistryFile {
+            source: source.to_owned(),
+            place: Place::Dir { dir, name },
+        }
+    }
+
+    /// The catalog of a style (`registry.json`; shadcn-svelte lists a style's items in its
+    /// `index.json`), or a namespace's without styles.
+    pub fn catalog_of(source: &str, style: Option<&str>) -> RegistryFile {
+        match style {
+            Some(style) if source == "svelte" => RegistryFile::styled(source, style, "index"),
+            Some(style) => RegistryFile::styled(source, style, "registry"),
+            None => RegistryFile::top(source, "registry"),
+        }
+    }
+
+    pub fn layout(&self) -> Layout {
+        Layout::of(&self.source)
+    }
+
     /// The file a request path names, relative to its source (`styles/x/button.json`, query
     /// already dropped); `None` for anything that is not a path of the protocol.
-    pub fn from_path(source: &str, layout: Layout, path: &str) -> Option<RegistryFile> {
+    pub fn from_path(source: &str, path: &str) -> Option<RegistryFile> {
+        let layout = Layout::of(source);
         let segments: Vec<&str> = path.split('/').collect();
         fn json(file: &str) -> Option<&str> {
             file.strip_suffix(".json").filter(|n| is_name(n))
@@ -124,8 +178,8 @@ impl RegistryFile {
     }
 
     /// The path under the source, as a client asks for it and a built-in registry serves it.
-    pub fn path(&self, layout: Layout) -> String {
-        match (&self.place, layout) {
+    pub fn path(&self) -> String {
+        match (&self.place, self.layout()) {
             (Place::Styled { style, name }, Layout::BuiltIn) => {
                 format!("styles/{style}/{name}.json")
             }
@@ -152,8 +206,8 @@ impl RegistryFile {
     }
 
     /// What the body must be, by where the file sits.
-    pub fn shape(&self, layout: Layout) -> Shape {
-        match (&self.place, layout) {
+    pub fn shape(&self) -> Shape {
+        match (&self.place, self.layout()) {
             (Place::Styled { name, .. }, _) | (Place::Top { name }, Layout::Namespace) => {
                 match name.as_str() {
                     "registry" => Shape::Catalog,
@@ -168,21 +222,16 @@ impl RegistryFile {
     }
 
     /// The file of the same registry and style that lists its items, for suggestions.
-    pub fn catalog(&self, layout: Layout) -> Option<RegistryFile> {
-        let place = match (&self.place, layout) {
-            (Place::Styled { style, .. }, _) => Place::Styled {
-                style: style.clone(),
-                name: "registry".into(),
-            },
-            (Place::Top { .. }, Layout::Namespace) => Place::Top {
-                name: "registry".into(),
-            },
-            _ => return None,
-        };
-        Some(RegistryFile {
-            source: self.source.clone(),
-            place,
-        })
+    pub fn catalog(&self) -> Option<RegistryFile> {
+        match (&self.place, self.layout()) {
+            (Place::Styled { style, .. }, _) => {
+                Some(RegistryFile::catalog_of(&self.source, Some(style)))
+            }
+            (Place::Top { .. }, Layout::Namespace) => {
+                Some(RegistryFile::catalog_of(&self.source, None))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -253,87 +302,58 @@ mod tests {
     use super::*;
 
     fn built_in(path: &str) -> Option<RegistryFile> {
-        RegistryFile::from_path("shadcn", Layout::BuiltIn, path)
+        RegistryFile::from_path("shadcn", path)
     }
 
     #[test]
     fn every_path_of_the_protocol_round_trips_through_its_key() {
-        let ns = Layout::Namespace;
         let cases = [
             (
                 "shadcn",
-                Layout::BuiltIn,
                 "styles/new-york-v4/button.json",
                 "registry:shadcn:new-york-v4:button",
             ),
             (
                 "shadcn",
-                Layout::BuiltIn,
                 "styles/new-york-v4/registry.json",
                 "registry:shadcn:new-york-v4:registry",
             ),
             (
                 "shadcn",
-                Layout::BuiltIn,
                 "styles/new-york-v4/index.json",
                 "registry:shadcn:new-york-v4:index",
             ),
+            ("shadcn", "index.json", "registry:shadcn:_:index"),
+            ("shadcn", "registries.json", "registry:shadcn:_:registries"),
+            ("shadcn", "config.json", "registry:shadcn:_:config"),
             (
                 "shadcn",
-                Layout::BuiltIn,
-                "index.json",
-                "registry:shadcn:_:index",
-            ),
-            (
-                "shadcn",
-                Layout::BuiltIn,
-                "registries.json",
-                "registry:shadcn:_:registries",
-            ),
-            (
-                "shadcn",
-                Layout::BuiltIn,
-                "config.json",
-                "registry:shadcn:_:config",
-            ),
-            (
-                "shadcn",
-                Layout::BuiltIn,
                 "styles/index.json",
                 "registry:shadcn:_styles:index",
             ),
             (
                 "shadcn",
-                Layout::BuiltIn,
                 "colors/neutral.json",
                 "registry:shadcn:_colors:neutral",
             ),
-            (
-                "shadcn",
-                Layout::BuiltIn,
-                "icons/index.json",
-                "registry:shadcn:_icons:index",
-            ),
+            ("shadcn", "icons/index.json", "registry:shadcn:_icons:index"),
             (
                 "svelte",
-                Layout::BuiltIn,
                 "styles/vega/utils.json",
                 "registry:svelte:vega:utils",
             ),
-            ("magicui", ns, "marquee.json", "registry:magicui:_:marquee"),
+            ("magicui", "marquee.json", "registry:magicui:_:marquee"),
             (
                 "acme",
-                ns,
                 "new-york/login.json",
                 "registry:acme:new-york:login",
             ),
         ];
-        for (source, layout, path, key) in cases {
-            let file =
-                RegistryFile::from_path(source, layout, path).unwrap_or_else(|| panic!("{path}"));
+        for (source, path, key) in cases {
+            let file = RegistryFile::from_path(source, path).unwrap_or_else(|| panic!("{path}"));
             assert_eq!(file.key().as_str(), key);
             assert_eq!(RegistryFile::from_key(&file.key()), Some(file.clone()));
-            assert_eq!(file.path(layout), path);
+            assert_eq!(file.path(), path);
         }
     }
 
@@ -360,11 +380,7 @@ mod tests {
         ] {
             assert_eq!(built_in(path), None, "{path}");
         }
-        let ns = Layout::Namespace;
-        assert_eq!(
-            RegistryFile::from_path("acme", ns, "styles/x/login.json"),
-            None
-        );
+        assert_eq!(RegistryFile::from_path("acme", "styles/x/login.json"), None);
     }
 
     proptest::proptest! {
@@ -372,9 +388,9 @@ mod tests {
         /// its key and upstream path spell back (nothing is dropped or rewritten on the way).
         #[test]
         fn any_path_is_refused_or_round_trips(path in "[a-z0-9./_%:@-]{0,40}(/[a-z0-9./_%:@-]{0,20}){0,3}") {
-            for layout in [Layout::BuiltIn, Layout::Namespace] {
-                if let Some(file) = RegistryFile::from_path("shadcn", layout, &path) {
-                    proptest::prop_assert_eq!(file.path(layout), path.clone());
+            for source in ["shadcn", "acme"] {
+                if let Some(file) = RegistryFile::from_path(source, &path) {
+                    proptest::prop_assert_eq!(file.path(), path.clone());
                     proptest::prop_assert_eq!(RegistryFile::from_key(&file.key()), Some(file.clone()));
                     proptest::prop_assert!(!path.contains('%'));
                     proptest::prop_assert!(path.split('/').all(|s| s != "." && s != ".." && !s.is_empty()));
@@ -415,11 +431,9 @@ mod tests {
         assert_eq!(Shape::Json.check(b"[]"), Ok(()));
         assert!(Shape::Json.check(b"42").is_err());
         let file = built_in("styles/new-york-v4/registry.json").unwrap();
-        assert_eq!(file.shape(Layout::BuiltIn), Shape::Catalog);
+        assert_eq!(file.shape(), Shape::Catalog);
         assert_eq!(
-            built_in("colors/neutral.json")
-                .unwrap()
-                .shape(Layout::BuiltIn),
+            built_in("colors/neutral.json").unwrap().shape(),
             Shape::Json
         );
     }
@@ -443,11 +457,10 @@ mod tests {
                         .unwrap(),
                 )
             };
-            let parsed = RegistryFile::from_path(source, Layout::BuiltIn, path)
-                .unwrap_or_else(|| panic!("{url}"));
+            let parsed = RegistryFile::from_path(source, path).unwrap_or_else(|| panic!("{url}"));
             let body = std::fs::read(dir.join(file)).unwrap();
             parsed
-                .shape(Layout::BuiltIn)
+                .shape()
                 .check(&body)
                 .unwrap_or_else(|e| panic!("{url}: {e}"));
             checked += 1;

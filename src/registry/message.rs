@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::key::Key;
-use crate::protocol::{RegistryStats, TierStats};
+use crate::protocol::{RegistryStats, TierName, TierStats};
 use crate::tier::{Entry, Lookup, Reply, TierError, Urgency};
 
-pub(super) const LABEL: &str = "L3 registry";
+pub(super) const LABEL: &str = TierName::Registry.label();
 
 /// Namespace (without `@`) → URL template, from the shadcn directory.
 pub type Directory = Arc<HashMap<String, String>>;

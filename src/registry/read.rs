@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use tokio::sync::{OnceCell, Semaphore};
 
-use super::file::{Layout, RegistryFile};
+use super::file::RegistryFile;
 use super::message::{Directory, Outcome, ToRegistry, unavailable};
 use super::sources::{NoTarget, Sources, Target, display};
 use crate::http::{Client, FetchError};
@@ -45,9 +45,8 @@ pub(super) struct ReadTask {
 impl ReadTask {
     pub(super) async fn run(self, wanted: Vec<(Key, Option<Entry>)>) -> Vec<Lookup> {
         let deadline = tokio::time::Instant::now() + self.budget;
-        let task = &self;
+        let this = &self;
         let reads = wanted.into_iter().map(|(key, stale)| async move {
-            let this = task;
             let Some(file) = RegistryFile::from_key(&key) else {
                 return (None, Lookup::Miss);
             };
@@ -100,15 +99,10 @@ impl ReadTask {
         let answer = self.get(&url, headers).await.map_err(from_fetch)?;
         let now = unix_ms();
         let expires = now + self.ttl.as_millis() as u64;
-        let layout = if super::sources::BUILT_IN.contains(&file.source.as_str()) {
-            Layout::BuiltIn
-        } else {
-            Layout::Namespace
-        };
         let registry = display(&file.source);
         match answer.status {
             status if status.is_success() => {
-                file.shape(layout).check(&answer.body).map_err(|why| {
+                file.shape().check(&answer.body).map_err(|why| {
                     TierError::BadUpstream(format!("{registry} registry: {url}: {why}"))
                 })?;
                 let validator = Validator {

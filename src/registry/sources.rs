@@ -8,11 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use super::file::{Layout, Place, RegistryFile};
+pub use super::file::BUILT_IN;
+use super::file::{Place, RegistryFile};
 use crate::config::RegistryConfig;
-
-/// The built-in registries, as URLs and keys name them.
-pub const BUILT_IN: [&str; 3] = ["shadcn", "svelte", "vue"];
 
 /// How messages and stats name a registry: `shadcn`, or `@magicui` for a namespace.
 pub fn display(source: &str) -> String {
@@ -123,19 +121,13 @@ impl Sources {
         }
     }
 
-    /// How the listener reads paths under `source`; `None` for a name no registry can have.
-    /// Any well-formed namespace is accepted here: whether the directory has it is the
-    /// origin's to say (with a 404 that names it), not a reason to refuse the path.
-    pub fn layout(&self, source: &str) -> Option<Layout> {
-        if BUILT_IN.contains(&source) {
-            Some(Layout::BuiltIn)
-        } else if self.namespaces.contains_key(source)
+    /// Whether the listener serves paths under `source`. Any well-formed namespace is
+    /// accepted here: whether the directory has it is the origin's to say (with a 404 that
+    /// names it), not a reason to refuse the path.
+    pub fn serves(&self, source: &str) -> bool {
+        BUILT_IN.contains(&source)
+            || self.namespaces.contains_key(source)
             || (self.directory && super::file::is_name(source))
-        {
-            Some(Layout::Namespace)
-        } else {
-            None
-        }
     }
 
     pub fn base(&self, source: &str) -> Option<&str> {
@@ -186,7 +178,7 @@ impl Sources {
     ) -> Result<Target, NoTarget> {
         if let Some(base) = self.base(&file.source) {
             return Ok(Target {
-                url: format!("{base}/{}", file.path(Layout::BuiltIn)),
+                url: format!("{base}/{}", file.path()),
                 headers: HeaderMap::new(),
             });
         }
@@ -309,8 +301,8 @@ mod tests {
     }
 
     fn file(source: &str, path: &str) -> RegistryFile {
-        let sources = sources();
-        RegistryFile::from_path(source, sources.layout(source).unwrap(), path).unwrap()
+        assert!(sources().serves(source));
+        RegistryFile::from_path(source, path).unwrap()
     }
 
     #[test]

@@ -9,8 +9,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use super::file::{Layout, Place, RegistryFile, is_name, item_names};
-use super::sources::BUILT_IN;
+use super::file::{BUILT_IN, RegistryFile, is_name, item_names};
 use crate::protocol::{ErrorCode, Request, Response};
 use crate::shadcn::warm::{Batch, Progress, fetch_batch};
 
@@ -86,32 +85,6 @@ fn default_style(source: &str) -> Option<&'static str> {
 /// The base colours `shadcn init` offers; the presets may name more.
 const BASE_COLORS: [&str; 5] = ["neutral", "gray", "zinc", "stone", "slate"];
 
-fn file(source: &str, place: Place) -> RegistryFile {
-    RegistryFile {
-        source: source.to_owned(),
-        place,
-    }
-}
-
-fn top(source: &str, name: &str) -> RegistryFile {
-    file(
-        source,
-        Place::Top {
-            name: name.to_owned(),
-        },
-    )
-}
-
-fn styled(source: &str, style: &str, name: &str) -> RegistryFile {
-    file(
-        source,
-        Place::Styled {
-            style: style.to_owned(),
-            name: name.to_owned(),
-        },
-    )
-}
-
 async fn get<A, F>(ask: &mut A, file: &RegistryFile) -> Result<Option<Vec<u8>>, String>
 where
     A: FnMut(Request) -> F,
@@ -171,23 +144,11 @@ where
     let mut colors: BTreeSet<String> = BTreeSet::new();
     if built_in {
         for name in ["index", "config", "registries"] {
-            files.push(top(source, name));
+            files.push(RegistryFile::top(source, name));
         }
-        files.push(file(
-            source,
-            Place::Dir {
-                dir: "icons",
-                name: "index".into(),
-            },
-        ));
-        let style_index = file(
-            source,
-            Place::Dir {
-                dir: "styles",
-                name: "index".into(),
-            },
-        );
-        let config: serde_json::Value = get(ask, &top(source, "config"))
+        files.push(RegistryFile::in_dir(source, "icons", "index"));
+        let style_index = RegistryFile::in_dir(source, "styles", "index");
+        let config: serde_json::Value = get(ask, &RegistryFile::top(source, "config"))
             .await?
             .and_then(|body| serde_json::from_slice(&body).ok())
             .unwrap_or_default();
@@ -214,13 +175,7 @@ where
         }
         files.push(style_index);
         for color in &colors {
-            files.push(file(
-                source,
-                Place::Dir {
-                    dir: "colors",
-                    name: color.clone(),
-                },
-            ));
+            files.push(RegistryFile::in_dir(source, "colors", color));
         }
         // The registry's own default style, unless the user named styles.
         if plan.styles.is_empty() {
@@ -235,38 +190,29 @@ where
         styles
             .iter()
             .map(|style| {
-                // shadcn-svelte lists a style's items in its `index.json`.
-                let catalog = if source == "svelte" {
-                    "index"
-                } else {
-                    "registry"
-                };
-                (Some(style.clone()), styled(source, style, catalog))
+                let catalog = RegistryFile::catalog_of(source, Some(style));
+                (Some(style.clone()), catalog)
             })
             .collect()
     } else {
-        vec![(None, top(source, "registry"))]
+        vec![(None, RegistryFile::catalog_of(source, None))]
     };
     for (style, catalog) in &catalogs {
         files.push(catalog.clone());
         let names = match get(ask, catalog).await? {
             Some(value) => item_names(&value),
             None => {
-                let layout = match built_in {
-                    true => Layout::BuiltIn,
-                    false => Layout::Namespace,
-                };
-                unlisted.push(catalog.path(layout));
+                unlisted.push(catalog.path());
                 continue;
             }
         };
         if let Some(style) = style {
-            files.push(styled(source, style, "index"));
+            files.push(RegistryFile::styled(source, style, "index"));
         }
         for name in names.iter().filter(|n| is_name(n)) {
             files.push(match style {
-                Some(style) => styled(source, style, name),
-                None => top(source, name),
+                Some(style) => RegistryFile::styled(source, style, name),
+                None => RegistryFile::top(source, name),
             });
         }
     }

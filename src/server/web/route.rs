@@ -15,7 +15,7 @@ use hyper::{Method, StatusCode};
 use super::secret;
 use crate::protocol::{ErrorCode, RegistryInfo, RegistryStats, Response, TierName};
 use crate::registry::RegistryHandle;
-use crate::registry::file::{Layout, RegistryFile};
+use crate::registry::file::RegistryFile;
 use crate::registry::sources::Sources;
 use crate::router::{Command, RouterHandle};
 
@@ -140,22 +140,22 @@ impl RegistryService {
             return Reply::new(StatusCode::OK, Bytes::from(body.to_string())).json();
         }
         let (source, file_path) = rest.split_once('/').unwrap_or((rest, ""));
-        let Some(layout) = self.sources.layout(source) else {
+        if !self.sources.serves(source) {
             return Reply::error(
                 StatusCode::NOT_FOUND,
                 &format!(
                     "there is no registry `{source}` here (shadcn, svelte, vue or a namespace)"
                 ),
             );
-        };
-        let Some(file) = RegistryFile::from_path(source, layout, file_path) else {
+        }
+        let Some(file) = RegistryFile::from_path(source, file_path) else {
             return Reply::error(
                 StatusCode::NOT_FOUND,
                 &format!("`{file_path}` is not a file of the shadcn registry protocol"),
             );
         };
         let registry = crate::registry::sources::display(source);
-        let (reply, counted) = self.fetch(&file, layout, if_none_match).await;
+        let (reply, counted) = self.fetch(&file, if_none_match).await;
         let mut counts = self.counts.lock().expect("not poisoned");
         let c = crate::registry::sources::counted(&mut counts, registry);
         c.requests += 1;
@@ -171,12 +171,7 @@ impl RegistryService {
         reply
     }
 
-    async fn fetch(
-        &self,
-        file: &RegistryFile,
-        layout: Layout,
-        if_none_match: Option<&str>,
-    ) -> (Reply, Counted) {
+    async fn fetch(&self, file: &RegistryFile, if_none_match: Option<&str>) -> (Reply, Counted) {
         match self.router.execute(Command::Get(file.key())).await {
             Response::Value(Some(found)) => {
                 let etag = etag(&found.value);
@@ -191,7 +186,7 @@ impl RegistryService {
             }
             Response::Error(e) if e.code == ErrorCode::NotFound => {
                 let mut detail = e.message;
-                let near = self.near_names(file, layout).await;
+                let near = self.near_names(file).await;
                 if !near.is_empty() {
                     detail.push_str(&format!(". Did you mean: {}?", near.join(", ")));
                 }
@@ -207,7 +202,7 @@ impl RegistryService {
                     &format!(
                         "{} is not cached, and the registry origin is off (registry.enabled, \
                          or a cache-aside strategy for `registry`)",
-                        file.path(layout)
+                        file.path()
                     ),
                 ),
                 Counted::Error,
@@ -220,7 +215,7 @@ impl RegistryService {
                 };
                 let detail = format!(
                     "{} is not cached and could not be fetched: {}",
-                    file.path(layout),
+                    file.path(),
                     e.message
                 );
                 (Reply::error(status, &detail), Counted::Error)
@@ -237,18 +232,10 @@ impl RegistryService {
 
     /// Names in the same registry and style close to the one asked for, from its catalog
     /// (`registry.json`; shadcn-svelte lists its items in the style's `index.json`).
-    async fn near_names(&self, file: &RegistryFile, layout: Layout) -> Vec<String> {
-        let Some(mut catalog) = file.catalog(layout) else {
+    async fn near_names(&self, file: &RegistryFile) -> Vec<String> {
+        let Some(catalog) = file.catalog().filter(|c| c != file) else {
             return Vec::new();
         };
-        if file.source == "svelte"
-            && let crate::registry::file::Place::Styled { name, .. } = &mut catalog.place
-        {
-            *name = "index".into();
-        }
-        if catalog == *file {
-            return Vec::new();
-        }
         let body = match self.router.execute(Command::Get(catalog.key())).await {
             Response::Value(Some(found)) => found.value,
             _ => return Vec::new(),
