@@ -104,11 +104,18 @@ redis-server --port 0 --unixsocket "$work/redis.sock" --save "" --appendonly no 
 redis_pid=$!
 for _ in $(seq 50); do [ -S "$work/redis.sock" ] && break; sleep 0.1; done
 redis-benchmark -s "$work/redis.sock" -t set -n $((keys * 5)) -r $keys -d $size -c 1 -q >/dev/null
+# redis-benchmark measures with a client of its own; `shadcache-load redis` runs the daemon's
+# clients (same key draws, same clock points) against Redis, so those rows compare servers.
+redis_load() { "$load_bin" redis --redis-socket "$work/redis.sock" --value-size $size --keys $keys "$@"; }
+out=$(redis_load --requests 1 --clients 1 --label fill); echo "$out" | tail -1
 out=$(load bench $requests --keys $keys --label "shadcache L1 hit" --clients 1); echo "$out"; rows+=("$(row <<<"$out")")
+out=$(redis_load --requests $requests --clients 1 --no-fill --label "redis GET, shadcache-load"); echo "$out"; rows+=("$(row <<<"$out")")
 rows+=("$(redis_get 1 $requests)")
 for round in $(seq $rounds); do
     echo "-- round $round of $rounds at 32 clients"
     out=$(load bench $((requests / 2)) --keys $keys --label "shadcache L1 hit" --clients 32 --no-fill)
+    echo "$out"; rows+=("$(row <<<"$out")")
+    out=$(redis_load --requests $((requests / 2)) --clients 32 --no-fill --label "redis GET, shadcache-load")
     echo "$out"; rows+=("$(row <<<"$out")")
     rows+=("$(redis_get 32 $((requests / 2 * 32)))")
 done

@@ -34,6 +34,9 @@ enum Mode {
     /// One client's get latency alone, then beside idle connections, slow writers,
     /// mid-answer hang-ups and maximum-size frames
     Hostile(load::Hostile),
+    /// The same latency run against Redis over its Unix socket (RESP GETs), so both servers
+    /// are measured by one client
+    Redis(load::Redis),
     /// HTTP GETs over keep-alive connections: the registry listener, or a server beside it
     Http(load::Http),
 }
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
             }
             Mode::Hostile(hostile) => (load::hostile(&socket()?, hostile).await?.to_string(), true),
             Mode::Http(http) => (load::http(http).await?.to_string(), true),
+            Mode::Redis(redis) => (load::redis(redis).await?.to_string(), true),
         })
     });
     match outcome {

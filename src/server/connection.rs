@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
@@ -53,7 +54,7 @@ impl Barrier {
     fn admit(
         &mut self,
         request: Request,
-        dispatcher: &Dispatcher,
+        dispatcher: &Arc<Dispatcher>,
         pending: &mut FuturesOrdered<Pending>,
     ) {
         if !dispatch::mutates(&request) {
@@ -68,7 +69,7 @@ impl Barrier {
 
     /// After an answer went out: a finished write lifts the barrier; a held write starts
     /// once everything before it is done.
-    fn answered(&mut self, dispatcher: &Dispatcher, pending: &mut FuturesOrdered<Pending>) {
+    fn answered(&mut self, dispatcher: &Arc<Dispatcher>, pending: &mut FuturesOrdered<Pending>) {
         if !pending.is_empty() {
             return;
         }
@@ -80,7 +81,7 @@ impl Barrier {
     }
 }
 
-fn run(request: Request, dispatcher: &Dispatcher) -> Pending {
+fn run(request: Request, dispatcher: &Arc<Dispatcher>) -> Pending {
     let dispatcher = dispatcher.clone();
     Box::pin(async move { dispatcher.dispatch(request).await })
 }
@@ -104,7 +105,7 @@ pub async fn refuse(mut stream: UnixStream, error: WireError, limits: Limits) {
 
 pub async fn serve(
     stream: UnixStream,
-    dispatcher: Dispatcher,
+    dispatcher: Arc<Dispatcher>,
     limits: Limits,
     shutdown: CancellationToken,
 ) {
@@ -152,6 +153,9 @@ pub async fn serve(
     let mut pending: FuturesOrdered<Pending> = FuturesOrdered::new();
     let mut barrier = Barrier::default();
     let mut closing = false;
+    // Made once, not once per turn of the loop: it is polled only until it fires.
+    let cancelled = shutdown.cancelled();
+    tokio::pin!(cancelled);
     loop {
         while !closing && !barrier.blocked() && pending.len() < limits.max_pipeline {
             match codec::take_frame(&mut buf, limits.max_frame) {
@@ -211,7 +215,7 @@ pub async fn serve(
                     pending.push_back(answer(response));
                 }
             }
-            _ = shutdown.cancelled(), if !closing => closing = true,
+            () = &mut cancelled, if !closing => closing = true,
         }
     }
     let _ = write.shutdown().await;

@@ -31,7 +31,9 @@ pub struct Services {
 
 pub struct Server {
     listener: Listener,
-    dispatcher: Dispatcher,
+    /// Shared by every connection: a request costs one reference count, not a clone of
+    /// each handle.
+    dispatcher: Arc<Dispatcher>,
     limits: Limits,
 }
 
@@ -45,7 +47,7 @@ impl Server {
     ) -> Server {
         Server {
             listener,
-            dispatcher: Dispatcher {
+            dispatcher: Arc::new(Dispatcher {
                 router: services.router,
                 supervisor: services.supervisor,
                 database: services.database,
@@ -54,7 +56,7 @@ impl Server {
                 started: Instant::now(),
                 framework: framework.into(),
                 movable_clock,
-            },
+            }),
             limits,
         }
     }
