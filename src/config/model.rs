@@ -72,6 +72,10 @@ pub struct DaemonConfig {
     pub restart_limit: u64,
     #[serde(with = "humantime_serde")]
     pub restart_window: Duration,
+    /// After this long with no request, clean file-backed pages and free heap go back to
+    /// the kernel (`0s`: never).
+    #[serde(with = "humantime_serde")]
+    pub idle_release: Duration,
 }
 
 impl Default for DaemonConfig {
@@ -86,6 +90,7 @@ impl Default for DaemonConfig {
             drain_timeout: Duration::from_secs(10),
             restart_limit: 5,
             restart_window: Duration::from_secs(60),
+            idle_release: Duration::from_secs(300),
         }
     }
 }

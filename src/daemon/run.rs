@@ -110,6 +110,15 @@ pub async fn run(options: DaemonOptions) -> Result<(), DaemonError> {
         .watchdog
         .map(|period| tokio::spawn(watchdog_loop(actors.router.clone(), period)));
 
+    let idle = {
+        let router = actors.router.clone();
+        tokio::spawn(super::idle::when_idle(
+            config.daemon.idle_release,
+            move || router.activity(),
+            super::idle::release_logged,
+        ))
+    };
+
     let status = format!("serving on {listening}");
     notify::ready(&status);
     tracing::info!(
@@ -148,6 +157,7 @@ pub async fn run(options: DaemonOptions) -> Result<(), DaemonError> {
     if let Some(watchdog) = watchdog {
         watchdog.abort();
     }
+    idle.abort();
     if let Some(warming) = warming {
         warming.abort();
     }
@@ -218,9 +228,12 @@ fn reload(
         || new.daemon.max_frame_size != config.daemon.max_frame_size
         || new.daemon.max_connections != config.daemon.max_connections
         || new.daemon.max_pipeline != config.daemon.max_pipeline
-        || new.daemon.frame_timeout != config.daemon.frame_timeout;
+        || new.daemon.frame_timeout != config.daemon.frame_timeout
+        || new.daemon.idle_release != config.daemon.idle_release;
     if needs_restart {
-        tracing::warn!("SIGHUP: socket, data_dir and connection limits change only on restart");
+        tracing::warn!(
+            "SIGHUP: socket, data_dir, connection limits and idle_release change only on restart"
+        );
     }
     if new.registry != config.registry {
         tracing::warn!("SIGHUP: the [registry] settings change only on restart");

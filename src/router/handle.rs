@@ -29,6 +29,8 @@ pub struct RouterHandle {
 /// What the fast path answered, merged into the router's stats.
 #[derive(Default)]
 pub struct FastPath {
+    /// Commands executed, by any path: the daemon's measure of being in use.
+    pub calls: AtomicU64,
     pub hits: AtomicU64,
     pub latency: std::sync::Mutex<Latency>,
 }
@@ -50,6 +52,7 @@ impl RouterHandle {
 
     /// Runs a command; failures come back as `Response::Error`, never as a hang.
     pub async fn execute(&self, command: Command) -> Response {
+        self.fast.calls.fetch_add(1, Relaxed);
         let mut l1_checked = false;
         if let (Command::Get(key), Some(memory)) = (&command, &self.memory) {
             let started = Instant::now();
@@ -91,6 +94,11 @@ impl RouterHandle {
                 Response::Error(WireError::new(ErrorCode::Unavailable, e.to_string()))
             }
         }
+    }
+
+    /// How many commands have been executed so far: unchanged means nobody asked anything.
+    pub fn activity(&self) -> u64 {
+        self.fast.calls.load(Relaxed)
     }
 
     #[cfg(test)]

@@ -18,6 +18,7 @@ tests![
     a_live_socket_is_not_taken_over_but_a_stale_one_is,
     a_peer_with_another_uid_is_refused: Root,
     sigterm_while_l2_is_still_opening_exits_promptly,
+    an_idle_daemon_gives_back_its_file_pages_and_still_answers,
 ];
 
 async fn capacity(d: &TestDaemon) -> u64 {
@@ -196,4 +197,43 @@ fn sigterm_while_l2_is_still_opening_exits_promptly() {
         let status = d.wait_exit(Duration::from_secs(12));
         assert_eq!(status.code(), Some(0), "{}", d.log_text());
     }
+}
+
+/// `daemon.idle_release`: once nobody has asked anything for that long, the clean pages of
+/// the files the daemon maps (its binary, the embedded Postgres's module) go back to the
+/// kernel; the next requests fault back what they touch and are answered as before.
+async fn an_idle_daemon_gives_back_its_file_pages_and_still_answers() {
+    let d = TestDaemon::prepare(TEST_CONFIG);
+    let mut command = d.daemon_command();
+    command.env("SHADCACHE_DAEMON_IDLE_RELEASE", "1s");
+    let d = d.spawn(&mut command);
+    d.wait_l2_up().await;
+    let set = Request::Set {
+        key: "idle:kept".into(),
+        value: "still here".into(),
+        ttl: None,
+    };
+    assert!(matches!(d.request(set).await, Response::Stored(_)));
+    let file_pages = || rss_file_kib(d.pid());
+    let before = file_pages();
+    d.wait_for_log("idle: memory given back");
+    let after = file_pages();
+    assert!(
+        after * 2 < before,
+        "file-backed RSS {before} KiB before the release, {after} KiB after"
+    );
+    d.wait_l2_holds(1).await;
+    match d.request(Request::Get { key: "idle:kept".into() }).await {
+        Response::Value(Some(found)) => assert_eq!(&found.value[..], b"still here"),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn rss_file_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("RssFile:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("RssFile in /proc/PID/status")
 }
