@@ -223,7 +223,12 @@ async fn an_idle_daemon_gives_back_its_file_pages_and_still_answers() {
         "file-backed RSS {before} KiB before the release, {after} KiB after"
     );
     d.wait_l2_holds(1).await;
-    match d.request(Request::Get { key: "idle:kept".into() }).await {
+    match d
+        .request(Request::Get {
+            key: "idle:kept".into(),
+        })
+        .await
+    {
         Response::Value(Some(found)) => assert_eq!(&found.value[..], b"still here"),
         other => panic!("{other:?}"),
     }
