@@ -57,15 +57,7 @@ pub struct Usage {
 pub(crate) fn usage(pid: u32) -> Option<Usage> {
     let stat = stat(pid)?;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kib = |field: &str| -> Option<u64> {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(field))?
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()
-    };
+    let kib = |field: &str| status_kib(&status, field);
     let open_fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count() as u64;
     // SAFETY: sysconf has no preconditions.
     let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
@@ -75,6 +67,17 @@ pub(crate) fn usage(pid: u32) -> Option<Usage> {
         peak_rss_bytes: kib("VmHWM:")? * 1024,
         open_fds,
     })
+}
+
+/// A `Name:   N kB` field of a /proc/PID/status text, in KiB.
+pub(crate) fn status_kib(status: &str, field: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]

@@ -108,14 +108,7 @@ fn file_mappings(maps: &str) -> Vec<(usize, usize)> {
 
 fn rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib: u64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
+    Some(crate::procfs::status_kib(&status, "VmRSS:")? * 1024)
 }
 
 #[cfg(test)]
