@@ -4,7 +4,8 @@
     delayed_origin.py DIR DELAY_MS   serves DIR on 127.0.0.1 (a free port, printed on stdout)
 
 Each request waits DELAY_MS, then gets the file at its path (query dropped), or a 404 with a
-JSON body as the shadcn CLI expects. Threads, so concurrent requests wait side by side.
+JSON body as the shadcn CLI expects. Threads, so concurrent requests wait side by side. With
+ORIGIN_LOG=FILE set, each request appends "<arrival ms> <path>" to FILE.
 """
 import http.server
 import os
@@ -14,12 +15,16 @@ import time
 
 def main():
     root, delay = sys.argv[1], int(sys.argv[2]) / 1000.0
+    log = os.environ.get("ORIGIN_LOG")
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=root, **kwargs)
 
         def do_GET(self):
+            if log:
+                with open(log, "a") as f:
+                    f.write(f"{time.time() * 1000:.0f} {self.path}\n")
             time.sleep(delay)
             path = self.translate_path(self.path.split("?", 1)[0])
             if not os.path.isfile(path):

@@ -22,6 +22,33 @@ pub type TierFuture<T> = BoxFuture<'static, Result<T, TierError>>;
 /// Where a tier actor sends the answer to one of its messages.
 pub type Reply<T> = ractor::RpcReplyPort<Result<T, TierError>>;
 
+/// How often an origin's task looks whether its asker is still there.
+const ABANDON_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Runs an origin's `work` and answers with it, unless the asker goes away first (a
+/// cancelled prefetch, a deadline passed): then the work is dropped, and its HTTP requests
+/// with it, instead of running on for nobody.
+pub async fn answer_unless_abandoned<T>(
+    reply: Reply<T>,
+    work: impl Future<Output = Result<T, TierError>>,
+) {
+    let abandoned = async {
+        loop {
+            tokio::time::sleep(ABANDON_POLL).await;
+            if reply.is_closed() {
+                return;
+            }
+        }
+    };
+    let answer = tokio::select! {
+        answer = work => Some(answer),
+        () = abandoned => None,
+    };
+    if let Some(answer) = answer {
+        let _ = reply.send(answer);
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TierError {
     #[error("{tier} is unavailable: {reason}")]
@@ -204,6 +231,17 @@ pub trait Tier: Send + Sync + 'static {
     fn touch(&self, key: Key, expires_ms: Option<u64>) -> TierFuture<bool>;
     fn keys(&self, glob: Glob) -> TierFuture<Vec<Key>>;
     fn clear(&self) -> TierFuture<u64>;
+    /// Refresh-ahead's candidates: entries not yet expired that expire by `before_ms` and
+    /// were read at least `min_reads` times since they were stored, most read first, at most
+    /// `limit`. Not an access. A tier that keeps no access counts has none.
+    fn expiring(
+        &self,
+        _before_ms: u64,
+        _min_reads: u64,
+        _limit: usize,
+    ) -> TierFuture<Vec<(Key, Entry)>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
     fn stats(&self) -> TierFuture<TierStats>;
     /// A liveness round trip through the tier's mailbox.
     fn ping(&self) -> TierFuture<()>;

@@ -125,6 +125,8 @@ fn merge(
         breaker: merged.breaker,
         write_behind: merged.write_behind,
         registry: merged.registry,
+        prefetch: merged.prefetch,
+        refresh_ahead: merged.refresh_ahead,
     };
     config.validate().map_err(|message| ConfigError::Invalid {
         path: file.clone(),

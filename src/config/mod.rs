@@ -1,5 +1,6 @@
 //! Configuration: file, environment and flags merged into one validated [`Config`].
 
+mod ahead;
 mod by_kind;
 mod env;
 mod error;
@@ -11,6 +12,7 @@ mod size;
 mod source;
 mod validate;
 
+pub use ahead::{PrefetchConfig, RefreshAheadConfig};
 pub use by_kind::{Strategy, StrategyConfig, TtlConfig};
 #[cfg(any(fuzzing, test))]
 pub use load::load_text;

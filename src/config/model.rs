@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::ahead::{PrefetchConfig, RefreshAheadConfig};
 use super::by_kind::{StrategyConfig, TtlConfig};
 use super::size::ByteSize;
 
@@ -34,6 +35,10 @@ pub struct FileConfig {
     pub write_behind: WriteBehindConfig,
     #[serde(default)]
     pub registry: RegistryConfig,
+    #[serde(default)]
+    pub prefetch: PrefetchConfig,
+    #[serde(default)]
+    pub refresh_ahead: RefreshAheadConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -49,6 +54,8 @@ pub struct Config {
     pub breaker: BreakerConfig,
     pub write_behind: WriteBehindConfig,
     pub registry: RegistryConfig,
+    pub prefetch: PrefetchConfig,
+    pub refresh_ahead: RefreshAheadConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -43,11 +43,27 @@ impl Config {
             ("github.first_byte_timeout", self.github.first_byte_timeout),
             ("github.idle_timeout", self.github.idle_timeout),
             ("github.timeout", self.github.timeout),
+            ("refresh_ahead.interval", self.refresh_ahead.interval),
         ];
         for (key, value) in durations {
             if value.is_zero() {
                 return Err(format!("{key} must be longer than zero"));
             }
+        }
+        if !(1..=8).contains(&self.prefetch.depth) {
+            return Err(format!(
+                "prefetch.depth = {}: must be 1 to 8 (set prefetch.enabled = false for none)",
+                self.prefetch.depth
+            ));
+        }
+        if let Some(bad) = self
+            .prefetch
+            .base_colors()
+            .find(|c| c.len() > 64 || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        {
+            return Err(format!(
+                "prefetch.base_colors: `{bad}` is not a color name (letters, digits and `-`)"
+            ));
         }
         for (kind, ttl) in self.ttl.iter() {
             if ttl.0.is_zero() {

@@ -248,6 +248,11 @@ impl Actor for DatabaseTier {
                     db.keys(&like).await
                 })
             }
+            ToDatabase::Expiring(before, min_reads, limit, reply) => {
+                query(&myself, state, Access::Read, reply, move |db| async move {
+                    db.expiring(unix_ms(), before, min_reads, limit).await
+                })
+            }
             ToDatabase::Clear(reply) => {
                 write(&myself, state, reply, |db| async move { db.clear().await })
             }

@@ -328,6 +328,39 @@ impl Db {
         Ok(n > 0)
     }
 
+    /// Refresh-ahead's candidates (`Tier::expiring`): read since they were last fetched, at
+    /// least `min_reads` times in all.
+    pub async fn expiring(
+        &self,
+        now_ms: u64,
+        before_ms: u64,
+        min_reads: u64,
+        limit: usize,
+    ) -> DbResult<Vec<(Key, Entry)>> {
+        let c = self.conn();
+        let rows = c
+            .client
+            .query(
+                &format!(
+                    "SELECT {COLUMNS} FROM entries
+                     WHERE expires_at > $1 AND expires_at <= $2 AND access_count >= $3
+                       AND last_access >= fetched_at
+                     ORDER BY access_count DESC LIMIT $4"
+                ),
+                &[
+                    &(now_ms as i64),
+                    &(before_ms as i64),
+                    &(min_reads as i64),
+                    &(limit as i64),
+                ],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| Some((Key::parse(row.get(0)).ok()?, entry(row))))
+            .collect())
+    }
+
     pub async fn keys(&self, like: &str) -> DbResult<Vec<Key>> {
         let c = self.conn();
         let rows = c.client.query(&c.statements.keys, &[&like]).await?;

@@ -100,6 +100,15 @@ impl Tier for DatabaseHandle {
         self.ask(ToDatabase::Clear)
     }
 
+    fn expiring(
+        &self,
+        before_ms: u64,
+        min_reads: u64,
+        limit: usize,
+    ) -> TierFuture<Vec<(Key, Entry)>> {
+        self.ask(move |reply| ToDatabase::Expiring(before_ms, min_reads, limit, reply))
+    }
+
     fn stats(&self) -> TierFuture<TierStats> {
         self.ask(ToDatabase::Stats)
     }

@@ -27,6 +27,8 @@ pub enum ToDatabase {
     Peek(Key, Reply<Option<EntryMeta>>),
     Touch(Key, Option<u64>, Reply<bool>),
     Keys(Glob, Reply<Vec<Key>>),
+    /// Refresh-ahead's candidates: `(before_ms, min_reads, limit)`.
+    Expiring(u64, u64, usize, Reply<Vec<(Key, Entry)>>),
     Clear(Reply<u64>),
     Stats(Reply<TierStats>),
     Ping(Reply<()>),

@@ -18,7 +18,7 @@ use super::quota::{Priority, Quota};
 use super::read::{ReadTask, token_tag};
 use crate::config::{GithubConfig, TtlConfig};
 use crate::protocol::{TierName, TierStats};
-use crate::tier::{Entry, Lookup, Reply, TierError, Urgency, unix_ms};
+use crate::tier::{Entry, Lookup, Reply, TierError, Urgency, answer_unless_abandoned, unix_ms};
 
 pub struct GithubTier;
 
@@ -114,9 +114,9 @@ impl Actor for GithubTier {
                     trouble: Default::default(),
                     downloaded: Default::default(),
                 };
-                tokio::spawn(async move {
-                    let _ = reply.send(Ok(task.run(wanted).await));
-                });
+                tokio::spawn(answer_unless_abandoned(reply, async move {
+                    Ok(task.run(wanted).await)
+                }));
             }
             ToGithub::Tree(framework, reply) => {
                 let now = unix_ms();

@@ -216,6 +216,40 @@ impl MemoryCache {
             .collect()
     }
 
+    /// Refresh-ahead's candidates (`Tier::expiring`), most read first. Not an access.
+    pub fn expiring(
+        &self,
+        now_ms: u64,
+        before_ms: u64,
+        min_reads: u64,
+        limit: usize,
+    ) -> Vec<(Key, Entry)> {
+        let mut found: Vec<&Slot> = self
+            .slots
+            .iter()
+            .flatten()
+            .filter(|slot| {
+                let m = &slot.meta;
+                !m.is_expired(now_ms)
+                    && m.expires_ms.is_some_and(|at| at <= before_ms)
+                    && m.access_count >= min_reads
+            })
+            .collect();
+        found.sort_by(|a, b| b.meta.access_count.cmp(&a.meta.access_count));
+        found
+            .into_iter()
+            .take(limit)
+            .map(|slot| {
+                let entry = Entry {
+                    value: slot.value.clone(),
+                    meta: slot.meta,
+                    validator: slot.validator.clone(),
+                };
+                (slot.key.clone(), entry)
+            })
+            .collect()
+    }
+
     pub fn clear(&mut self) -> u64 {
         let removed = self.index.len() as u64;
         self.index.clear();

@@ -85,6 +85,24 @@ impl Tier for MemoryHandle {
         self.ask(|reply| ToMemory::Keys(glob, reply))
     }
 
+    fn expiring(
+        &self,
+        before_ms: u64,
+        min_reads: u64,
+        limit: usize,
+    ) -> TierFuture<Vec<(Key, Entry)>> {
+        let now = unix_ms();
+        let found = self
+            .store
+            .with(|cache| cache.expiring(now, before_ms, min_reads, limit));
+        Box::pin(async move {
+            found.ok_or_else(|| TierError::Unavailable {
+                tier: "memory tier",
+                reason: "not running (restarting?)".into(),
+            })
+        })
+    }
+
     fn clear(&self) -> TierFuture<u64> {
         self.ask(ToMemory::Clear)
     }

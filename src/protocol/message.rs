@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 pub const MAGIC: [u8; 4] = *b"SHDC";
 
 /// The first frame a client sends. Its layout must never change, so that any two versions
@@ -353,6 +353,10 @@ pub struct RouterStats {
     /// Keys fetched from the origin, by a client waiting or in the background.
     pub fetched: u64,
     pub refreshed: u64,
+    /// Keys fetched ahead: named by a value fetched (dependency prefetch), and hot keys
+    /// revalidated before they expired (refresh-ahead).
+    pub prefetched: u64,
+    pub refreshed_ahead: u64,
     /// Fetches that joined one already in flight for the same key instead of asking again.
     pub coalesced: u64,
     /// Read latency by tier, as the router timed each tier's answers.

@@ -16,7 +16,7 @@ use super::sources::{Sources, counted, display};
 use crate::config::RegistryConfig;
 use crate::http::{Client, HttpConfig};
 use crate::protocol::{RegistryStats, TierName, TierStats};
-use crate::tier::{Reply, unix_ms};
+use crate::tier::{Reply, answer_unless_abandoned, unix_ms};
 
 pub struct RegistryTier;
 
@@ -93,9 +93,9 @@ impl Actor for RegistryTier {
                     budget: state.budget,
                     directory: Default::default(),
                 };
-                tokio::spawn(async move {
-                    let _ = reply.send(Ok(task.run(wanted).await));
-                });
+                tokio::spawn(answer_unless_abandoned(reply, async move {
+                    Ok(task.run(wanted).await)
+                }));
             }
             ToRegistry::Directory(reply) => {
                 let fresh_for = state.ttl.as_millis() as u64;

@@ -6,6 +6,7 @@
 
 mod actor;
 pub mod file;
+mod follows;
 mod handle;
 mod message;
 mod read;
@@ -13,5 +14,6 @@ pub mod sources;
 pub mod warm;
 
 pub use actor::{RegistryArgs, RegistryTier};
+pub use follows::follows;
 pub use handle::{RegistryHandle, serves};
 pub use message::ToRegistry;

@@ -8,16 +8,16 @@ use std::sync::Arc;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
+use super::ahead::{prefetch, refresh_ahead};
 use super::command::Command;
 use super::fetch::Fetches;
 use super::handle::FastPath;
-use super::message::{Outcome, ToRouter};
+use super::message::{Outcome, Purpose, ToRouter};
 use super::policy::Policy;
 use super::walk::{Tiers, Walk};
 use crate::config::BreakerConfig;
 use crate::latency::Latency;
 use crate::protocol::{Response, RouterStats, StaleReason, Stats, TierName, TierStats};
-use crate::tier::Urgency;
 use crate::write_behind::WriteBehindHandle;
 
 pub struct Router;
@@ -39,6 +39,8 @@ pub struct RouterState {
     stale: HashMap<StaleReason, u64>,
     latency: HashMap<TierName, Latency>,
     fast: Arc<FastPath>,
+    /// The refresh-ahead timer, and the period it was started with.
+    refresh_timer: (ractor::concurrency::JoinHandle<()>, std::time::Duration),
 }
 
 impl Actor for Router {
@@ -51,7 +53,10 @@ impl Actor for Router {
         myself: ActorRef<ToRouter>,
         args: RouterArgs,
     ) -> Result<RouterState, ActorProcessingErr> {
+        let period = args.policy.refresh_ahead.interval;
+        let refresh_timer = (refresh_timer(&myself, period), period);
         Ok(RouterState {
+            refresh_timer,
             fetches: Fetches::new(&args.tiers.origins, &args.breaker),
             walk: Walk {
                 tiers: args.tiers,
@@ -66,9 +71,18 @@ impl Actor for Router {
         })
     }
 
-    async fn handle(
+    async fn post_stop(
         &self,
         _myself: ActorRef<ToRouter>,
+        state: &mut RouterState,
+    ) -> Result<(), ActorProcessingErr> {
+        state.refresh_timer.0.abort();
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<ToRouter>,
         message: ToRouter,
         state: &mut RouterState,
     ) -> Result<(), ActorProcessingErr> {
@@ -104,27 +118,38 @@ impl Actor for Router {
             }
             ToRouter::Fetch {
                 wanted,
-                urgency,
+                purpose,
                 admission,
             } => {
                 let (walk, counters) = (&state.walk, &mut state.counters);
                 state
                     .fetches
-                    .fetch(walk, wanted, urgency, counters, admission);
+                    .fetch(walk, wanted, purpose, counters, admission);
             }
             ToRouter::Fetched(fetched) => {
                 let n = fetched.answers.len() as u64;
-                match fetched.urgency {
-                    Urgency::Waiting => state.counters.fetched += n,
-                    Urgency::Background => state.counters.refreshed += n,
-                }
-                let took = fetched.took;
-                let origin = state.fetches.fetched(fetched);
+                let counter = match fetched.purpose {
+                    Purpose::Read => &mut state.counters.fetched,
+                    Purpose::Revalidate => &mut state.counters.refreshed,
+                    Purpose::Prefetch { .. } => &mut state.counters.prefetched,
+                    Purpose::RefreshAhead => &mut state.counters.refreshed_ahead,
+                };
+                *counter += n;
+                let (took, purpose) = (fetched.took, fetched.purpose);
+                let origin = state.fetches.name(fetched.origin);
+                let hits = state.fetches.fetched(fetched);
                 state.latency.entry(origin).or_default().record(took);
+                prefetch(&state.walk, &state.fetches, purpose, &hits);
             }
+            ToRouter::RefreshAhead => refresh_ahead(&state.walk),
             ToRouter::Stored(keys) => state.fetches.stored(keys),
             ToRouter::Finished(outcome) => state.record(outcome),
             ToRouter::Reconfigure(policy, breaker) => {
+                let period = policy.refresh_ahead.interval;
+                if period != state.refresh_timer.1 {
+                    state.refresh_timer.0.abort();
+                    state.refresh_timer = (refresh_timer(&myself, period), period);
+                }
                 state.walk.policy = Arc::new(policy);
                 state.fetches.reconfigure(breaker);
             }
@@ -133,6 +158,13 @@ impl Actor for Router {
         }
         Ok(())
     }
+}
+
+fn refresh_timer(
+    myself: &ActorRef<ToRouter>,
+    period: std::time::Duration,
+) -> ractor::concurrency::JoinHandle<()> {
+    myself.send_interval(period, || ToRouter::RefreshAhead)
 }
 
 impl RouterState {

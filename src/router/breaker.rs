@@ -55,6 +55,11 @@ impl Breaker {
         self.config = config;
     }
 
+    /// Closed: the origin is well, and speculative fetches may go.
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
     /// Open and still cooling down: what [`Breaker::admit`] would refuse, asked without
     /// side effects.
     pub fn cooling_down(&self, now_ms: u64) -> bool {

@@ -14,6 +14,7 @@ use crate::key::Key;
 use crate::protocol::{Response, StaleReason, TierName};
 use crate::tier::{Entry, Lookup, TierError, Urgency};
 
+
 pub enum ToRouter {
     /// `l1_checked`: the handle's fast path already found nothing fresh in L1.
     Execute {
@@ -25,7 +26,7 @@ pub enum ToRouter {
     /// whether the origins will be asked; each want's answer comes when its fetch ends.
     Fetch {
         wanted: Vec<Want>,
-        urgency: Urgency,
+        purpose: Purpose,
         admission: oneshot::Sender<Result<(), TierError>>,
     },
     /// From a fetch task: an origin's answers (already in L2 for write-through kinds).
@@ -35,6 +36,8 @@ pub enum ToRouter {
     /// From the task that ran a command, once it has answered.
     Finished(Outcome),
     Reconfigure(Policy, BreakerConfig),
+    /// The refresh-ahead timer: ask the local tiers for hot keys about to expire.
+    RefreshAhead,
     #[cfg(test)]
     Panic,
 }
@@ -56,7 +59,48 @@ pub struct Fetched {
     pub took: Duration,
     /// The fetch was the breaker's probe.
     pub probe: bool,
-    pub urgency: Urgency,
+    pub purpose: Purpose,
+    /// The fetch's number among its origin's speculative fetches (prefetch, refresh-ahead),
+    /// which are cancelled when the origin fails.
+    pub ahead: Option<u64>,
+}
+
+/// Why a fetch is made: what the origin is told (a client waits, or not), what it counts as,
+/// and what it may start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A client waits for it.
+    Read,
+    /// An expired copy was answered; this brings it up to date (stale-while-revalidate).
+    Revalidate,
+    /// Named by a value fetched at `depth - 1` (a registry item's dependency, a block's
+    /// component), so the read that follows is a hit.
+    Prefetch { depth: u8 },
+    /// A key read often, about to expire.
+    RefreshAhead,
+}
+
+impl Purpose {
+    pub fn urgency(self) -> Urgency {
+        match self {
+            Purpose::Read => Urgency::Waiting,
+            _ => Urgency::Background,
+        }
+    }
+
+    /// Nobody asked for it: it never probes a half-open breaker, never waits out a rate
+    /// limit, and is cancelled when its origin fails.
+    pub fn speculative(self) -> bool {
+        matches!(self, Purpose::Prefetch { .. } | Purpose::RefreshAhead)
+    }
+
+    /// How deep the values it fetches are in a chain of dependencies (a read is 0).
+    pub fn depth(self) -> u8 {
+        match self {
+            Purpose::Prefetch { depth } => depth,
+            _ => 0,
+        }
+    }
 }
 
 /// What the router learns from a finished command, for its counters.

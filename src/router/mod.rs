@@ -1,6 +1,7 @@
 //! The router: the request state machine across the tiers.
 
 mod actor;
+mod ahead;
 mod breaker;
 mod command;
 mod execute;

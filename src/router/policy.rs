@@ -1,13 +1,15 @@
 //! TTLs and strategies by key kind, as the router applies them.
 
-use crate::config::{Strategy, StrategyConfig, TtlConfig};
+use crate::config::{PrefetchConfig, RefreshAheadConfig, Strategy, StrategyConfig, TtlConfig};
 use crate::key::Key;
 
-/// TTLs and strategies, replaced whole on SIGHUP.
+/// TTLs, strategies and what is fetched ahead, replaced whole on SIGHUP.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
     pub ttl: TtlConfig,
     pub strategy: StrategyConfig,
+    pub prefetch: PrefetchConfig,
+    pub refresh_ahead: RefreshAheadConfig,
 }
 
 impl Policy {

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use tokio::sync::oneshot;
 
-use super::message::{Outcome, ToRouter, Want};
+use super::message::{Outcome, Purpose, ToRouter, Want};
 use super::walk::Walk;
 use crate::key::Key;
 use crate::protocol::{Found, StaleReason, TierName};
@@ -142,10 +142,10 @@ impl Walk {
         }
         if !waiting.is_empty() {
             // Whether the origin will be asked shows in each want's own answer.
-            drop(self.fetch(waiting, Urgency::Waiting));
+            drop(self.fetch(waiting, Purpose::Read));
         }
         if !refresh.is_empty() {
-            let reason = match self.fetch(refresh, Urgency::Background).await {
+            let reason = match self.fetch(refresh, Purpose::Revalidate).await {
                 Ok(()) => StaleReason::Revalidating,
                 Err(e) => stale_reason(&e),
             };
@@ -179,12 +179,12 @@ impl Walk {
     fn fetch(
         &self,
         wanted: Vec<Want>,
-        urgency: Urgency,
+        purpose: Purpose,
     ) -> impl Future<Output = Result<(), TierError>> + use<> {
         let (tx, rx) = oneshot::channel();
         let sent = self.router.send_message(ToRouter::Fetch {
             wanted,
-            urgency,
+            purpose,
             admission: tx,
         });
         async move {

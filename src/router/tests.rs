@@ -121,6 +121,7 @@ pub(super) async fn start_with(
             local,
             origins,
             upstream: |_| false,
+            follows: |_, _, _| Vec::new(),
         }),
         policy: Policy::default(),
         breaker: BreakerConfig::default(),

@@ -10,6 +10,7 @@ use ractor::ActorRef;
 
 use super::message::{Outcome, ToRouter};
 use super::policy::Policy;
+use crate::config::PrefetchConfig;
 use crate::key::Key;
 use crate::protocol::{ErrorCode, Response, TierName, WireError};
 use crate::tier::{Origin, Tier, TierError};
@@ -24,6 +25,9 @@ pub struct Tiers {
     /// Whether a key is a copy of upstream content, even with no origin enabled to serve it:
     /// its expired copy is then answered (marked no-upstream) rather than missed.
     pub upstream: fn(&Key) -> bool,
+    /// The keys a fetched value names as what a client asks for next (a registry item's
+    /// dependencies, a block's components): what dependency prefetch fetches.
+    pub follows: fn(&Key, &[u8], &PrefetchConfig) -> Vec<Key>,
 }
 
 impl Tiers {

@@ -5,12 +5,14 @@
 //! parse keys here; nothing here knows GitHub's HTTP or the socket.
 
 mod answer;
+mod follows;
 pub mod framework;
 mod key;
 mod shape;
 pub mod warm;
 
 pub use answer::answer;
+pub use follows::follows;
 pub use framework::{FRAMEWORKS, Framework, framework, framework_from_flags, frameworks};
 #[cfg(any(fuzzing, test))]
 pub use key::Named;

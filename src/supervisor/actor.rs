@@ -355,5 +355,7 @@ fn policy(config: &Config) -> Policy {
     Policy {
         ttl: config.ttl.clone(),
         strategy: config.strategy.clone(),
+        prefetch: config.prefetch.clone(),
+        refresh_ahead: config.refresh_ahead.clone(),
     }
 }

@@ -90,6 +90,11 @@ impl Actors {
             local,
             origins,
             upstream: |key| crate::github::serves(key) || crate::registry::serves(key),
+            follows: |key, value, config| {
+                let mut next = crate::registry::follows(key, value, config);
+                next.extend(crate::shadcn::follows(key, value, config));
+                next
+            },
         });
         let (fatal_tx, fatal) = watch::channel(None);
         let args = SupervisorArgs {
