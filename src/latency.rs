@@ -3,19 +3,20 @@
 
 use std::time::Duration;
 
-use hdrhistogram::Histogram;
-
-use crate::protocol::Percentiles;
+use crate::protocol::{Histogram, LATENCY_BOUNDS_US, Percentiles};
 
 #[derive(Clone)]
-pub struct Latency(Histogram<u64>);
+pub struct Latency(hdrhistogram::Histogram<u64>);
 
 /// One microsecond to ten minutes at two significant digits: about 20 KB each.
 const HIGHEST_US: u64 = 600_000_000;
 
 impl Default for Latency {
     fn default() -> Self {
-        Latency(Histogram::new_with_bounds(1, HIGHEST_US, 2).expect("valid histogram bounds"))
+        Latency(
+            hdrhistogram::Histogram::new_with_bounds(1, HIGHEST_US, 2)
+                .expect("valid histogram bounds"),
+        )
     }
 }
 
@@ -39,6 +40,20 @@ impl Latency {
     /// The latency `q` of the samples are at or below (0.999 for p99.9).
     pub fn quantile(&self, q: f64) -> Duration {
         Duration::from_micros(self.0.value_at_quantile(q))
+    }
+
+    /// The samples in the buckets `/metrics` exports (to the histogram's two significant
+    /// digits: a sample near a bound may fall on either side of it).
+    pub fn histogram(&self) -> Histogram {
+        let mut counts = Vec::with_capacity(LATENCY_BOUNDS_US.len() + 1);
+        let mut low = 0;
+        for bound in LATENCY_BOUNDS_US {
+            counts.push(self.0.count_between(low, bound));
+            low = bound + 1;
+        }
+        counts.push(self.0.count_between(low, HIGHEST_US));
+        let sum_us = (self.0.mean() * self.0.len() as f64).round() as u64;
+        Histogram { counts, sum_us }
     }
 
     pub fn summary(&self) -> Percentiles {
@@ -68,5 +83,11 @@ mod tests {
         assert!((495..=505).contains(&s.p50.as_micros()), "{s:?}");
         assert!((985..=995).contains(&s.p99.as_micros()), "{s:?}");
         assert!(s.max >= Duration::from_micros(1000));
+        let h = latency.histogram();
+        assert_eq!(h.counts.iter().sum::<u64>(), 1000);
+        // (0, 50], (50, 100], (100, 250] ... to two significant digits.
+        assert_eq!(h.counts[0], 50);
+        assert_eq!(&h.counts[5..], [0; 12]);
+        assert!((h.sum_us as i64 - 500_500).abs() < 5_000, "{}", h.sum_us);
     }
 }

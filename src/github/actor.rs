@@ -220,6 +220,7 @@ impl Actor for GithubTier {
                     misses: state.counts.not_found,
                     errors: state.counts.failed,
                     entries: state.trees.len() as u64,
+                    quota: q.remaining.zip(q.limit),
                     ..TierStats::empty(TierName::Github, status)
                 }));
             }

@@ -23,7 +23,10 @@ pub fn follows(key: &Key, value: &[u8], config: &PrefetchConfig) -> Vec<Key> {
     let Ok(item) = serde_json::from_slice::<serde_json::Value>(value) else {
         return Vec::new();
     };
-    let dependencies = item["registryDependencies"].as_array().into_iter().flatten();
+    let dependencies = item["registryDependencies"]
+        .as_array()
+        .into_iter()
+        .flatten();
     let mut next: Vec<Key> = dependencies
         .filter_map(|d| d.as_str())
         .filter(|name| is_name(name) && *name != file.name())
@@ -80,9 +83,16 @@ mod tests {
         let key = Key::parse("registry:svelte:default:x").unwrap();
         assert_eq!(
             keys(follows(&key, body, &config)),
-            ["registry:svelte:default:ok", "registry:svelte:_colors:neutral"]
+            [
+                "registry:svelte:default:ok",
+                "registry:svelte:_colors:neutral"
+            ]
         );
-        for other in ["registry:acme:_:x", "registry:shadcn:_:index", "component:react:x"] {
+        for other in [
+            "registry:acme:_:x",
+            "registry:shadcn:_:index",
+            "component:react:x",
+        ] {
             let key = Key::parse(other).unwrap();
             assert!(follows(&key, body, &config).is_empty(), "{other}");
         }

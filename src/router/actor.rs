@@ -207,7 +207,7 @@ impl RouterState {
             .iter()
             .filter_map(|why| self.stale.get(why).map(|n| (*why, *n)))
             .collect();
-        stats.latency = [
+        let merged: Vec<(TierName, Latency)> = [
             TierName::Memory,
             TierName::Queue,
             TierName::Database,
@@ -223,9 +223,11 @@ impl RouterState {
             {
                 merged.get_or_insert_with(Latency::default).add(&fast);
             }
-            merged.map(|l| (*tier, l.summary()))
+            merged.map(|l| (*tier, l))
         })
         .collect();
+        stats.latency = merged.iter().map(|(t, l)| (*t, l.summary())).collect();
+        stats.histograms = merged.iter().map(|(t, l)| (*t, l.histogram())).collect();
         stats.breakers = self.fetches.breakers();
         stats
     }

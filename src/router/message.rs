@@ -14,7 +14,6 @@ use crate::key::Key;
 use crate::protocol::{Response, StaleReason, TierName};
 use crate::tier::{Entry, Lookup, TierError, Urgency};
 
-
 pub enum ToRouter {
     /// `l1_checked`: the handle's fast path already found nothing fresh in L1.
     Execute {

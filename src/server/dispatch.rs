@@ -131,6 +131,17 @@ impl Dispatcher {
     }
 }
 
+impl super::web::metrics::StatsSource for Dispatcher {
+    fn stats(&self) -> futures::future::BoxFuture<'_, Option<crate::protocol::Stats>> {
+        Box::pin(async {
+            match Dispatcher::stats(self).await {
+                Response::Stats(stats) => Some(*stats),
+                _ => None,
+            }
+        })
+    }
+}
+
 /// Whether a request changes what the cache holds (and so orders a pipeline around it).
 pub fn mutates(request: &Request) -> bool {
     matches!(

@@ -45,18 +45,23 @@ impl Server {
         framework: &str,
         movable_clock: bool,
     ) -> Server {
+        let dispatcher = Arc::new(Dispatcher {
+            router: services.router,
+            supervisor: services.supervisor,
+            database: services.database,
+            registry: services.registry,
+            counters: Arc::new(ServerCounters::default()),
+            started: Instant::now(),
+            framework: framework.into(),
+            movable_clock,
+        });
+        if let Some(registry) = &dispatcher.registry {
+            let source: Arc<dyn super::web::metrics::StatsSource> = dispatcher.clone();
+            registry.export_stats(Arc::downgrade(&source));
+        }
         Server {
             listener,
-            dispatcher: Arc::new(Dispatcher {
-                router: services.router,
-                supervisor: services.supervisor,
-                database: services.database,
-                registry: services.registry,
-                counters: Arc::new(ServerCounters::default()),
-                started: Instant::now(),
-                framework: framework.into(),
-                movable_clock,
-            }),
+            dispatcher,
             limits,
         }
     }

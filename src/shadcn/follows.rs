@@ -41,7 +41,10 @@ mod tests {
             .collect();
         assert_eq!(next, ["component:react:button", "component:react:card"]);
         let key = Key::parse("component:svelte:button").unwrap();
-        assert_eq!(follows(&key, b"<script>", &config)[0].as_str(), "demo:svelte:button");
+        assert_eq!(
+            follows(&key, b"<script>", &config)[0].as_str(),
+            "demo:svelte:button"
+        );
         for other in ["demo:react:button", "list:react:components", "plain:key"] {
             let key = Key::parse(other).unwrap();
             assert!(follows(&key, block, &config).is_empty(), "{other}");

@@ -3,6 +3,7 @@
 
 mod runner;
 
+mod ahead;
 mod bench;
 mod cli;
 mod crash;
@@ -31,6 +32,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args = libtest_mimic::Arguments::from_args();
     let tests = [
+        ahead::tests(),
         bench::tests(),
         cli::tests(),
         crash::tests(),

@@ -2,6 +2,7 @@
 //! `shadcn` CLI and `shadcn mcp` read through the cache (`REGISTRY_URL`, components.json).
 
 mod listen;
+pub mod metrics;
 mod route;
 pub mod secret;
 mod serve;

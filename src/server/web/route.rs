@@ -6,12 +6,13 @@
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use bytes::Bytes;
 use hyper::header::{ALLOW, CONTENT_TYPE, ETAG, HeaderValue};
 use hyper::{Method, StatusCode};
 
+use super::metrics::{self, StatsSource};
 use super::secret;
 use crate::protocol::{ErrorCode, RegistryInfo, RegistryStats, Response, TierName};
 use crate::registry::RegistryHandle;
@@ -60,6 +61,8 @@ pub struct RegistryService {
     secret: String,
     info: RegistryInfo,
     counts: Mutex<BTreeMap<String, RegistryStats>>,
+    /// What `/metrics` exports: the socket's dispatcher, once the server is built.
+    stats: OnceLock<Weak<dyn StatsSource>>,
 }
 
 /// How a request ended, for the counts.
@@ -85,7 +88,13 @@ impl RegistryService {
             secret,
             info,
             counts: Mutex::new(BTreeMap::new()),
+            stats: OnceLock::new(),
         }
+    }
+
+    /// Serves `/metrics` from `source` (weak: the dispatcher holds this service).
+    pub fn export_stats(&self, source: Weak<dyn StatsSource>) {
+        let _ = self.stats.set(source);
     }
 
     pub fn info(&self) -> RegistryInfo {
@@ -139,6 +148,9 @@ impl RegistryService {
             });
             return Reply::new(StatusCode::OK, Bytes::from(body.to_string())).json();
         }
+        if rest == "metrics" {
+            return self.metrics().await;
+        }
         let (source, file_path) = rest.split_once('/').unwrap_or((rest, ""));
         if !self.sources.serves(source) {
             return Reply::error(
@@ -169,6 +181,28 @@ impl RegistryService {
             Counted::Error => c.errors += 1,
         }
         reply
+    }
+
+    async fn metrics(&self) -> Reply {
+        let source = self.stats.get().and_then(Weak::upgrade);
+        let text = match source {
+            Some(source) => metrics::scrape(source.as_ref()).await,
+            None => None,
+        };
+        match text {
+            Some(text) => {
+                let mut reply = Reply::new(StatusCode::OK, Bytes::from(text));
+                reply.headers.push((
+                    CONTENT_TYPE,
+                    HeaderValue::from_static(metrics::CONTENT_TYPE),
+                ));
+                reply
+            }
+            None => Reply::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the daemon's statistics are not available (starting or stopping)",
+            ),
+        }
     }
 
     async fn fetch(&self, file: &RegistryFile, if_none_match: Option<&str>) -> (Reply, Counted) {

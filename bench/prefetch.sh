@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Dependency prefetch, measured with the real CLI: `shadcn add login-01 --yes` through a
+# shadcache whose registry origin is bench/delayed_origin.py (the recorded registry, DELAY ms
+# per answer), on a cold cache (a fresh daemon and data dir) and then warm (the same daemon,
+# again), with `[prefetch]` on and off, alternating so that drift on the machine falls on both.
+# The origin wait of a cold run is its wall time minus the warm run's: node's start-up and the
+# CLI's own work are in both. Prints one table row per delay and setting.
+#
+#   bench/prefetch.sh [RUNS] [DELAYS...]      default: 7 runs, 50 and 200 ms
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+runs=${1:-7}; shift || true
+delays=("${@:-50 200}"); read -r -a delays <<<"${delays[*]}"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/shadcache-target}
+bin=${SHADCACHE_BIN:-$CARGO_TARGET_DIR/release/shadcache}
+[ -n "${SHADCACHE_BIN:-}" ] || cargo build --release --locked --bin shadcache
+[ -x tests/mcp/node_modules/.bin/shadcn ] ||
+    npm ci --prefix tests/mcp --no-audit --no-fund --loglevel=error
+shadcn=$PWD/tests/mcp/node_modules/.bin/shadcn
+
+work=$(mktemp -d /tmp/shadcache-prefetch-XXXXXX)
+daemon_pid=; origin_pid=
+cleanup() {
+    [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null || true
+    [ -n "$origin_pid" ] && kill "$origin_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+sc() { "$bin" --socket "$work/s.sock" --config "$work/config.toml" "$@"; }
+
+# start_daemon ORIGIN PREFETCH: a fresh daemon (GitHub off) on an empty data dir.
+start_daemon() {
+    printf '[github]\nenabled = false\n\n[registry]\nlisten = "127.0.0.1:0"\nshadcn_url = "%s"\n\n[prefetch]\nenabled = %s\n\n[daemon]\nlog_level = "warn"\n' \
+        "$1" "$2" >"$work/config.toml"
+    rm -rf "$work/data"
+    sc daemon --data-dir "$work/data" 2>>"$work/daemon.log" &
+    daemon_pid=$!
+    for _ in $(seq 100); do sc ping >/dev/null 2>&1 && return; sleep 0.1; done
+    echo "the daemon did not start: $(tail -5 "$work/daemon.log")" >&2; exit 1
+}
+stop_daemon() { kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; daemon_pid=; }
+
+# A project as `shadcn init` leaves one, with an `npm` that only records.
+project() {
+    local p=$work/project
+    rm -rf "$p"; mkdir -p "$p/src/app" "$p/bin"
+    echo '{"name":"app","version":"0.0.0","private":true}' >"$p/package.json"
+    echo '{"compilerOptions":{"baseUrl":".","paths":{"@/*":["./src/*"]}}}' >"$p/tsconfig.json"
+    echo '@import "tailwindcss";' >"$p/src/app/globals.css"
+    cat >"$p/components.json" <<'JSON'
+{"$schema":"https://ui.shadcn.com/schema.json","style":"new-york-v4","rsc":true,"tsx":true,
+"tailwind":{"config":"","css":"src/app/globals.css","baseColor":"neutral","cssVariables":true,"prefix":""},
+"aliases":{"components":"@/components","utils":"@/lib/utils","ui":"@/components/ui","lib":"@/lib","hooks":"@/hooks"},
+"iconLibrary":"lucide"}
+JSON
+    printf '#!/bin/sh\nexit 0\n' >"$p/bin/npm"; chmod +x "$p/bin/npm"
+}
+# add URL: runs `shadcn add login-01 --yes` against URL, prints its wall time in ms.
+add() {
+    project
+    local start end
+    start=$(date +%s%N)
+    (cd "$work/project" && PATH="$work/project/bin:$PATH" REGISTRY_URL=$1 NO_PROXY=127.0.0.1 \
+        "$shadcn" add login-01 --yes >"$work/cli.out" 2>&1) ||
+        { echo "shadcn add failed: $(tail -5 "$work/cli.out")" >&2; exit 1; }
+    [ -f "$work/project/src/components/login-form.tsx" ] ||
+        { echo "shadcn add wrote no login form: $(tail -5 "$work/cli.out")" >&2; exit 1; }
+    end=$(date +%s%N)
+    echo $(((end - start) / 1000000))
+}
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+echo "| origin's added latency ms | prefetch | cold ms | warm ms | waited on the origin ms | in round trips | origin requests |"
+echo "|---|---|---|---|---|---|---|"
+for delay in "${delays[@]}"; do
+    rm -f "$work/origin.port"
+    ORIGIN_LOG=$work/origin.log python3 bench/delayed_origin.py tests/fixtures/registry "$delay" >"$work/origin.port" &
+    origin_pid=$!
+    for _ in $(seq 50); do [ -s "$work/origin.port" ] && break; sleep 0.1; done
+    origin="http://127.0.0.1:$(cat "$work/origin.port")/ui.shadcn.com/r"
+    declare -A cold=() warm=() waited=() requests=()
+    for _ in $(seq "$runs"); do
+        for prefetch in true false; do
+            start_daemon "$origin" "$prefetch"
+            url=$(sc registry url shadcn)
+            : >"$work/origin.log"
+            c=$(add "$url")
+            n=$(wc -l <"$work/origin.log")
+            w=$(add "$url")
+            stop_daemon
+            cold[$prefetch]+="$c "; warm[$prefetch]+="$w "; waited[$prefetch]+="$((c - w)) "
+            requests[$prefetch]=$n
+        done
+    done
+    for prefetch in true false; do
+        read -r -a c <<<"${cold[$prefetch]}"; read -r -a w <<<"${warm[$prefetch]}"
+        read -r -a d <<<"${waited[$prefetch]}"
+        m=$(median "${d[@]}")
+        trips=$(awk -v m="$m" -v d="$delay" 'BEGIN { printf "%.1f", m / d }')
+        on=$([ "$prefetch" = true ] && echo on || echo off)
+        echo "| $delay | $on | $(median "${c[@]}") | $(median "${w[@]}") | $m | $trips | ${requests[$prefetch]} |"
+    done
+    unset cold warm waited requests
+    kill "$origin_pid"; origin_pid=
+done
