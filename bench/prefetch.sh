@@ -33,7 +33,8 @@ start_daemon() {
     printf '[github]\nenabled = false\n\n[registry]\nlisten = "127.0.0.1:0"\nshadcn_url = "%s"\n\n[prefetch]\nenabled = %s\n\n[daemon]\nlog_level = "warn"\n' \
         "$1" "$2" >"$work/config.toml"
     rm -rf "$work/data"
-    sc daemon --data-dir "$work/data" 2>>"$work/daemon.log" &
+    "$bin" --socket "$work/s.sock" --config "$work/config.toml" daemon --data-dir "$work/data" \
+        2>>"$work/daemon.log" &
     daemon_pid=$!
     for _ in $(seq 100); do sc ping >/dev/null 2>&1 && return; sleep 0.1; done
     echo "the daemon did not start: $(tail -5 "$work/daemon.log")" >&2; exit 1

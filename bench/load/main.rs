@@ -39,6 +39,9 @@ enum Mode {
     Redis(load::Redis),
     /// HTTP GETs over keep-alive connections: the registry listener, or a server beside it
     Http(load::Http),
+    /// A day of Zipf reads of keys with an origin while the daemon's test clock moves on:
+    /// the share of stale answers, overall and for the hottest tenth
+    Replay(load::Replay),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
             Mode::Hostile(hostile) => (load::hostile(&socket()?, hostile).await?.to_string(), true),
             Mode::Http(http) => (load::http(http).await?.to_string(), true),
             Mode::Redis(redis) => (load::redis(redis).await?.to_string(), true),
+            Mode::Replay(replay) => (load::replay(&socket()?, replay).await?.to_string(), true),
         })
     });
     match outcome {

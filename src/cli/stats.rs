@@ -48,9 +48,12 @@ pub fn table(stats: &Stats) -> String {
         .collect();
     let _ = writeln!(
         out,
-        "upstream:     {} fetched, {} refreshed in the background, {} coalesced; stale answers [{}]",
+        "upstream:     {} fetched, {} refreshed in the background, {} prefetched, {} refreshed \
+         ahead of expiry, {} coalesced; stale answers [{}]",
         r.fetched,
         r.refreshed,
+        r.prefetched,
+        r.refreshed_ahead,
         r.coalesced,
         stale.join(", ")
     );

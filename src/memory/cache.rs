@@ -235,7 +235,7 @@ impl MemoryCache {
                     && m.access_count >= min_reads
             })
             .collect();
-        found.sort_by(|a, b| b.meta.access_count.cmp(&a.meta.access_count));
+        found.sort_by_key(|slot| std::cmp::Reverse(slot.meta.access_count));
         found
             .into_iter()
             .take(limit)

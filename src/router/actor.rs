@@ -41,6 +41,8 @@ pub struct RouterState {
     fast: Arc<FastPath>,
     /// The refresh-ahead timer, and the period it was started with.
     refresh_timer: (ractor::concurrency::JoinHandle<()>, std::time::Duration),
+    /// Keys refreshed ahead before: hot until a whole life passes without a read.
+    hot: super::ahead::Hot,
 }
 
 impl Actor for Router {
@@ -57,6 +59,7 @@ impl Actor for Router {
         let refresh_timer = (refresh_timer(&myself, period), period);
         Ok(RouterState {
             refresh_timer,
+            hot: Default::default(),
             fetches: Fetches::new(&args.tiers.origins, &args.breaker),
             walk: Walk {
                 tiers: args.tiers,
@@ -141,7 +144,7 @@ impl Actor for Router {
                 state.latency.entry(origin).or_default().record(took);
                 prefetch(&state.walk, &state.fetches, purpose, &hits);
             }
-            ToRouter::RefreshAhead => refresh_ahead(&state.walk),
+            ToRouter::RefreshAhead => refresh_ahead(&state.walk, &state.hot),
             ToRouter::Stored(keys) => state.fetches.stored(keys),
             ToRouter::Finished(outcome) => state.record(outcome),
             ToRouter::Reconfigure(policy, breaker) => {
@@ -150,7 +153,7 @@ impl Actor for Router {
                     state.refresh_timer.0.abort();
                     state.refresh_timer = (refresh_timer(&myself, period), period);
                 }
-                state.walk.policy = Arc::new(policy);
+                state.walk.policy = Arc::from(policy);
                 state.fetches.reconfigure(breaker);
             }
             #[cfg(test)]

@@ -5,7 +5,8 @@
 //! only toward an origin that is well, within `prefetch.max_in_flight`, and cancels when the
 //! origin fails (`fetch.rs`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use futures::future::join_all;
 use tokio::sync::oneshot;
@@ -60,43 +61,64 @@ pub(super) fn prefetch(walk: &Walk, fetches: &Fetches, purpose: Purpose, hits: &
     });
 }
 
-/// The refresh-ahead timer: the hottest keys of the local tiers that expire within
-/// `refresh_ahead.ahead` and were read at least `min_reads` times are revalidated (their
+/// Keys refresh-ahead has refreshed: a key once hot stays a candidate while it is read at
+/// least once in each life, so a popular key that happened to be read fewer than
+/// `min_reads` times in one TTL (reads are random) is still never answered stale.
+pub(super) type Hot = Arc<Mutex<HashSet<Key>>>;
+
+/// At most this many keys are remembered as hot; past it the memory starts over.
+const HOT_KEYS: usize = 10_000;
+
+/// The refresh-ahead timer: the keys of the local tiers that expire within
+/// `refresh_ahead.ahead` and were read since they were stored, at least `min_reads` times
+/// (or at all, for a key refreshed ahead before), are revalidated, most read first (their
 /// copies go with them, so an unchanged value costs a 304 or nothing), at most the scan's
 /// share of `max_per_minute`.
-pub(super) fn refresh_ahead(walk: &Walk) {
+pub(super) fn refresh_ahead(walk: &Walk, hot: &Hot) {
     let config = &walk.policy.refresh_ahead;
     let limit = config.per_scan();
     if !config.enabled || limit == 0 || walk.tiers.origins.is_empty() {
         return;
     }
     let (ahead, min_reads) = (config.ahead, config.min_reads);
-    let walk = walk.clone();
+    let (walk, known) = (walk.clone(), hot.clone());
     tokio::spawn(async move {
         let before = unix_ms() + ahead.as_millis() as u64;
-        let mut hot: HashMap<Key, Entry> = HashMap::new();
+        let mut found: HashMap<Key, Entry> = HashMap::new();
         for tier in &walk.tiers.local {
-            let Ok(found) = tier.expiring(before, min_reads, limit).await else {
+            // Read once since stored: the hot keys of before qualify with that.
+            let Ok(expiring) = tier.expiring(before, 1, limit.saturating_mul(8)).await else {
                 continue;
             };
-            for (key, entry) in found {
+            for (key, entry) in expiring {
                 // The tier that counted more reads of it knows it better.
-                match hot.get(&key) {
-                    Some(known) if known.meta.access_count >= entry.meta.access_count => {}
+                match found.get(&key) {
+                    Some(seen) if seen.meta.access_count >= entry.meta.access_count => {}
                     _ => {
-                        hot.insert(key, entry);
+                        found.insert(key, entry);
                     }
                 }
             }
         }
-        let mut hot: Vec<(Key, Entry)> = hot
-            .into_iter()
-            .filter(|(key, _)| walk.tiers.origin_for(key).is_some() && walk.policy.fetches(key))
-            .collect();
-        hot.sort_by(|a, b| b.1.meta.access_count.cmp(&a.1.meta.access_count));
+        let mut hot: Vec<(Key, Entry)> = {
+            let known = known.lock().unwrap_or_else(|e| e.into_inner());
+            found
+                .into_iter()
+                .filter(|(key, entry)| entry.meta.access_count >= min_reads || known.contains(key))
+                .filter(|(key, _)| walk.tiers.origin_for(key).is_some() && walk.policy.fetches(key))
+                .collect()
+        };
+        hot.sort_by_key(|(_, entry)| std::cmp::Reverse(entry.meta.access_count));
         hot.truncate(limit);
         if hot.is_empty() {
             return;
+        }
+        {
+            let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
+            if known.len() + hot.len() > HOT_KEYS {
+                known.clear();
+            }
+            known.extend(hot.iter().map(|(key, _)| key.clone()));
         }
         tracing::debug!(keys = hot.len(), "refreshing hot keys ahead of expiry");
         let wanted = hot

@@ -34,7 +34,7 @@ pub enum ToRouter {
     Stored(Vec<Key>),
     /// From the task that ran a command, once it has answered.
     Finished(Outcome),
-    Reconfigure(Policy, BreakerConfig),
+    Reconfigure(Box<Policy>, BreakerConfig),
     /// The refresh-ahead timer: ask the local tiers for hot keys about to expire.
     RefreshAhead,
     #[cfg(test)]

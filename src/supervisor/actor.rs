@@ -150,7 +150,7 @@ impl Actor for Supervisor {
                 }
                 if let Some(router) = state.args.router.borrow().as_ref() {
                     let _ = router.send_message(ToRouter::Reconfigure(
-                        policy(&config),
+                        Box::new(policy(&config)),
                         config.breaker.clone(),
                     ));
                 }

@@ -233,6 +233,7 @@ async fn a_full_react_pass_costs_two_api_calls_and_a_second_pass_after_ttl_costs
     let d = TestDaemon::start_with(&format!(
         "{}requests_per_second = 10000\n\n\
          [ttl]\ncomponent = \"2s\"\ndemo = \"2s\"\nblock = \"2s\"\ntree = \"2s\"\n\n\
+         [prefetch]\nenabled = false\n\n\
          [daemon]\nframe_timeout = \"1s\"\n",
         origin.github_section()
     ));
@@ -334,7 +335,8 @@ async fn a_full_react_pass_costs_two_api_calls_and_a_second_pass_after_ttl_costs
     );
 }
 
-/// Upstream requests are paced (`github.requests_per_second`, a burst of as many): six
+/// Upstream requests are paced (`github.requests_per_second`, a burst of as many; prefetch
+/// off, so only what is asked is requested): six
 /// requests at 2 a second take well over a second, however fast the origin (unpaced, they
 /// take a few milliseconds here).
 async fn upstream_requests_are_paced() {
@@ -342,6 +344,7 @@ async fn upstream_requests_are_paced() {
     let origin = FakeOrigin::with_fixtures(&dir).await.unwrap();
     let d = TestDaemon::start_with(&format!(
         "{}requests_per_second = 2\n\n\
+         [prefetch]\nenabled = false\n\n\
          [daemon]\nframe_timeout = \"1s\"\n",
         origin.github_section()
     ));

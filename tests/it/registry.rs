@@ -44,9 +44,11 @@ async fn origin() -> FakeOrigin {
     FakeOrigin::with_fixtures(&registry_dir()).await.unwrap()
 }
 
+/// Prefetch off: these tests count what the origin is asked for what a client asked
+/// (tests/it/ahead.rs has prefetch on).
 fn daemon_for(origin: &FakeOrigin, extra: &str) -> TestDaemon {
     TestDaemon::start_with(&format!(
-        "{}{extra}\n[daemon]\nframe_timeout = \"1s\"\nlog_level = \"debug\"\n",
+        "{}{extra}\n[prefetch]\nenabled = false\n\n[daemon]\nframe_timeout = \"1s\"\nlog_level = \"debug\"\n",
         origin.registry_section()
     ))
 }
