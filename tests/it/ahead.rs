@@ -11,6 +11,7 @@ use shadcache::testkit::fixtures::{dir as github_fixtures, registry_dir};
 use shadcache::testkit::origin::{FakeOrigin, Fault};
 
 use crate::harness::TestDaemon;
+use crate::registry::base;
 use crate::runner::tests;
 
 tests![
@@ -29,18 +30,6 @@ fn daemon_for(origin: &FakeOrigin, extra: &str) -> TestDaemon {
         "{}{extra}\n[daemon]\nframe_timeout = \"1s\"\nlog_level = \"debug\"\n",
         origin.registry_section()
     ))
-}
-
-/// `http://127.0.0.1:PORT/<secret>`.
-fn base(d: &TestDaemon) -> String {
-    let out = d.cli(&["registry", "url", "shadcn"], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let url = String::from_utf8(out.stdout).unwrap();
-    url.trim().strip_suffix("/shadcn").unwrap().to_owned()
 }
 
 async fn get(url: &str) -> (StatusCode, bytes::Bytes) {

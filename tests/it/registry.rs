@@ -60,7 +60,7 @@ fn wrong_secret(secret: &str) -> String {
 }
 
 /// `http://127.0.0.1:PORT/<secret>`, as `shadcache registry url` prints it (without the source).
-fn base(d: &TestDaemon) -> String {
+pub(crate) fn base(d: &TestDaemon) -> String {
     let out = d.cli(&["registry", "url", "shadcn"], None);
     assert!(
         out.status.success(),
