@@ -38,7 +38,6 @@ pub fn follows(key: &Key, value: &[u8], config: &PrefetchConfig) -> Vec<Key> {
             .filter(|c| is_name(c))
             .map(|color| RegistryFile::in_dir(&file.source, "colors", color).key()),
     );
-    next.dedup();
     next
 }
 
