@@ -41,8 +41,8 @@ pub struct RouterState {
     fast: Arc<FastPath>,
     /// The refresh-ahead timer, and the period it was started with.
     refresh_timer: (ractor::concurrency::JoinHandle<()>, std::time::Duration),
-    /// Keys refreshed ahead before: hot until a whole life passes without a read.
-    hot: super::ahead::Hot,
+    /// Keys refreshed ahead before: hot until two lives in a row pass without a read.
+    hot: std::sync::Arc<super::ahead::Hot>,
 }
 
 impl Actor for Router {

@@ -5,7 +5,8 @@
 //! only toward an origin that is well, within `prefetch.max_in_flight`, and cancels when the
 //! origin fails (`fetch.rs`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use futures::future::join_all;
@@ -61,76 +62,147 @@ pub(super) fn prefetch(walk: &Walk, fetches: &Fetches, purpose: Purpose, hits: &
     });
 }
 
-/// Keys refresh-ahead has refreshed: a key once hot stays a candidate while it is read at
-/// least once in each life, so a popular key that happened to be read fewer than
-/// `min_reads` times in one TTL (reads are random) is still never answered stale.
-pub(super) type Hot = Arc<Mutex<HashSet<Key>>>;
+/// Keys refresh-ahead has refreshed, with how they were last seen: a key once hot stays a
+/// candidate while it is read in one of any two lives in a row, so a popular key that
+/// happened to be read fewer than `min_reads` times in one TTL, or not at all before its
+/// refresh was due (reads are random), is still never answered stale.
+#[derive(Default)]
+pub(super) struct Hot {
+    keys: Mutex<HashMap<Key, Heat>>,
+    /// A scan is under way: the next waits for it rather than piling up behind a slow L2.
+    scanning: AtomicBool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Heat {
+    /// The expiry of the copy it was last seen with: scans that see the same copy again
+    /// (its refresh failed, or is under way) do not count another life.
+    expires_ms: Option<u64>,
+    /// Lives in a row it was refreshed without a read.
+    idle: u8,
+}
+
+/// A hot key is refreshed through this many lives in a row without a read, then dropped.
+const IDLE_LIVES: u8 = 1;
 
 /// At most this many keys are remembered as hot; past it the memory starts over.
 const HOT_KEYS: usize = 10_000;
 
+/// Whether a key expiring with `entry` is refreshed ahead, and how it is remembered: read
+/// `min_reads` times since it was stored, or hot before and not idle too long.
+fn heat(known: Option<Heat>, entry: &Entry, min_reads: u64) -> Option<Heat> {
+    let (reads, expires_ms) = (entry.meta.access_count, entry.meta.expires_ms);
+    if reads >= min_reads.max(1) {
+        return Some(Heat {
+            expires_ms,
+            idle: 0,
+        });
+    }
+    let known = known?;
+    let idle = match (reads, known.expires_ms == expires_ms) {
+        (1.., _) => 0,
+        (0, true) => known.idle,
+        (0, false) => known.idle.saturating_add(1),
+    };
+    (idle <= IDLE_LIVES).then_some(Heat { expires_ms, idle })
+}
+
 /// The refresh-ahead timer: the keys of the local tiers that expire within
-/// `refresh_ahead.ahead` and were read since they were stored, at least `min_reads` times
-/// (or at all, for a key refreshed ahead before), are revalidated, most read first (their
+/// `refresh_ahead.ahead` and are hot (see [`heat`]) are revalidated, most read first (their
 /// copies go with them, so an unchanged value costs a 304 or nothing), at most the scan's
 /// share of `max_per_minute`.
-pub(super) fn refresh_ahead(walk: &Walk, hot: &Hot) {
+pub(super) fn refresh_ahead(walk: &Walk, hot: &Arc<Hot>) {
     let config = &walk.policy.refresh_ahead;
     let limit = config.per_scan();
     if !config.enabled || limit == 0 || walk.tiers.origins.is_empty() {
         return;
     }
+    if hot.scanning.swap(true, Ordering::AcqRel) {
+        return;
+    }
     let (ahead, min_reads) = (config.ahead, config.min_reads);
-    let (walk, known) = (walk.clone(), hot.clone());
+    let (walk, hot) = (walk.clone(), hot.clone());
     tokio::spawn(async move {
-        let before = unix_ms() + ahead.as_millis() as u64;
-        let mut found: HashMap<Key, Entry> = HashMap::new();
-        for tier in &walk.tiers.local {
-            // Read once since stored: the hot keys of before qualify with that.
-            let Ok(expiring) = tier.expiring(before, 1, limit.saturating_mul(8)).await else {
-                continue;
-            };
-            for (key, entry) in expiring {
-                // The tier that counted more reads of it knows it better.
-                match found.get(&key) {
-                    Some(seen) if seen.meta.access_count >= entry.meta.access_count => {}
-                    _ => {
-                        found.insert(key, entry);
-                    }
+        let wanted = {
+            let _scanning = Scanning(&hot.scanning);
+            scan(&walk, &hot, ahead, min_reads, limit).await
+        };
+        if wanted.is_empty() {
+            return;
+        }
+        tracing::debug!(keys = wanted.len(), "refreshing hot keys ahead of expiry");
+        speculate(&walk, wanted, Purpose::RefreshAhead);
+    });
+}
+
+/// Marks the end of a scan however it ends.
+struct Scanning<'a>(&'a AtomicBool);
+
+impl Drop for Scanning<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+/// One refresh-ahead scan: the hot keys about to expire, with their copies.
+async fn scan(
+    walk: &Walk,
+    hot: &Hot,
+    ahead: std::time::Duration,
+    min_reads: u64,
+    limit: usize,
+) -> Vec<Want> {
+    let before = unix_ms() + ahead.as_millis() as u64;
+    let mut found: HashMap<Key, Entry> = HashMap::new();
+    for tier in &walk.tiers.local {
+        // Unread keys too from L1 (a map scan), where a hot key that had an idle life
+        // is; L2's query, which carries values, only read ones.
+        let reads = u64::from(tier.name() != TierName::Memory);
+        let Ok(expiring) = tier.expiring(before, reads, limit.saturating_mul(8)).await else {
+            continue;
+        };
+        for (key, entry) in expiring {
+            // The tier that counted more reads of it knows it better.
+            match found.get(&key) {
+                Some(seen) if seen.meta.access_count >= entry.meta.access_count => {}
+                _ => {
+                    found.insert(key, entry);
                 }
             }
         }
-        let mut hot: Vec<(Key, Entry)> = {
-            let known = known.lock().unwrap_or_else(|e| e.into_inner());
-            found
-                .into_iter()
-                .filter(|(key, entry)| entry.meta.access_count >= min_reads || known.contains(key))
-                .filter(|(key, _)| walk.tiers.origin_for(key).is_some() && walk.policy.fetches(key))
-                .collect()
-        };
-        hot.sort_by_key(|(_, entry)| std::cmp::Reverse(entry.meta.access_count));
-        hot.truncate(limit);
-        if hot.is_empty() {
-            return;
-        }
-        {
-            let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
-            if known.len() + hot.len() > HOT_KEYS {
-                known.clear();
-            }
-            known.extend(hot.iter().map(|(key, _)| key.clone()));
-        }
-        tracing::debug!(keys = hot.len(), "refreshing hot keys ahead of expiry");
-        let wanted = hot
+    }
+    let mut chosen: Vec<(Key, Entry)> = {
+        let mut known = hot.keys.lock().unwrap_or_else(|e| e.into_inner());
+        let candidates = found
             .into_iter()
-            .map(|(key, entry)| Want {
-                key,
-                stale: Some(entry),
-                answer: None,
-            })
-            .collect();
-        speculate(&walk, wanted, Purpose::RefreshAhead);
-    });
+            .filter(|(key, _)| walk.tiers.origin_for(key).is_some() && walk.policy.fetches(key));
+        let mut chosen = Vec::new();
+        for (key, entry) in candidates {
+            match heat(known.get(&key).copied(), &entry, min_reads) {
+                Some(heat) => {
+                    if known.len() >= HOT_KEYS && !known.contains_key(&key) {
+                        known.clear();
+                    }
+                    known.insert(key.clone(), heat);
+                    chosen.push((key, entry));
+                }
+                None => {
+                    known.remove(&key);
+                }
+            }
+        }
+        chosen
+    };
+    chosen.sort_by_key(|(_, entry)| std::cmp::Reverse(entry.meta.access_count));
+    chosen.truncate(limit);
+    chosen
+        .into_iter()
+        .map(|(key, entry)| Want {
+            key,
+            stale: Some(entry),
+            answer: None,
+        })
+        .collect()
 }
 
 fn speculate(walk: &Walk, wanted: Vec<Want>, purpose: Purpose) {
@@ -157,4 +229,35 @@ async fn not_fresh(tiers: &[std::sync::Arc<dyn Tier>], keys: Vec<Key>) -> Vec<Ke
         Some(key)
     });
     join_all(checks).await.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy(reads: u64, expires_ms: u64) -> Entry {
+        let mut entry = Entry::new(bytes::Bytes::from_static(b"v"), 0, Some(expires_ms));
+        entry.meta.access_count = reads;
+        entry
+    }
+
+    #[test]
+    fn a_key_is_hot_when_read_often_and_stays_hot_through_one_idle_life() {
+        // Cold: read fewer than min_reads times, never refreshed before.
+        assert_eq!(heat(None, &copy(2, 100), 3), None);
+        assert_eq!(heat(None, &copy(0, 100), 3), None);
+        let hot = heat(None, &copy(3, 100), 3).unwrap();
+        assert_eq!(hot.idle, 0);
+        // Known: one read in a life keeps it hot.
+        let read_once = heat(Some(hot), &copy(1, 200), 3).unwrap();
+        assert_eq!(read_once.idle, 0);
+        // A life without a read is forgiven once; scans that see the same copy again do not
+        // count another life.
+        let idle = heat(Some(read_once), &copy(0, 300), 3).unwrap();
+        assert_eq!(idle.idle, 1);
+        assert_eq!(heat(Some(idle), &copy(0, 300), 3), Some(idle));
+        assert_eq!(heat(Some(idle), &copy(0, 400), 3), None);
+        // A read after the idle life starts the count over.
+        assert_eq!(heat(Some(idle), &copy(1, 400), 3).unwrap().idle, 0);
+    }
 }
