@@ -14,6 +14,6 @@ pub mod sources;
 pub mod warm;
 
 pub use actor::{RegistryArgs, RegistryTier};
-pub use follows::follows;
+pub use follows::{catalog, follows, listed};
 pub use handle::{RegistryHandle, serves};
 pub use message::ToRegistry;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 
-use super::ahead::{prefetch, refresh_ahead};
+use super::ahead::{accompany, prefetch, refresh_ahead};
 use super::command::Command;
 use super::fetch::Fetches;
 use super::handle::FastPath;
@@ -16,6 +16,7 @@ use super::message::{Outcome, Purpose, ToRouter};
 use super::policy::Policy;
 use super::walk::{Tiers, Walk};
 use crate::config::BreakerConfig;
+use crate::key::Key;
 use crate::latency::Latency;
 use crate::protocol::{Response, RouterStats, StaleReason, Stats, TierName, TierStats};
 use crate::write_behind::WriteBehindHandle;
@@ -125,9 +126,14 @@ impl Actor for Router {
                 admission,
             } => {
                 let (walk, counters) = (&state.walk, &mut state.counters);
+                let read: Vec<Key> = match purpose {
+                    Purpose::Read => wanted.iter().map(|want| want.key.clone()).collect(),
+                    _ => Vec::new(),
+                };
                 state
                     .fetches
                     .fetch(walk, wanted, purpose, counters, admission);
+                accompany(walk, &state.fetches, &read);
             }
             ToRouter::Fetched(fetched) => {
                 let n = fetched.answers.len() as u64;

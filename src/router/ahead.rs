@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
 use futures::future::join_all;
 use tokio::sync::oneshot;
 
@@ -17,10 +18,12 @@ use super::message::{Purpose, ToRouter, Want};
 use super::walk::Walk;
 use crate::key::Key;
 use crate::protocol::TierName;
-use crate::tier::{Entry, Tier, unix_ms};
+use crate::tier::{Entry, Lookup, Tier, unix_ms};
 
 /// After a fetch's answers went to the clients: the keys its hits name next, one level
-/// deeper, that no fetch holds and no local tier has fresh, are fetched in the background.
+/// deeper, that no fetch holds and no local tier has fresh, are fetched in the background;
+/// then, where a catalog lists what those name in turn, every level below them down to
+/// `prefetch.depth` at once, without waiting for their values.
 pub(super) fn prefetch(walk: &Walk, fetches: &Fetches, purpose: Purpose, hits: &[(Key, Entry)]) {
     let config = &walk.policy.prefetch;
     let depth = match purpose {
@@ -31,35 +34,118 @@ pub(super) fn prefetch(walk: &Walk, fetches: &Fetches, purpose: Purpose, hits: &
     if u64::from(depth) > config.depth {
         return;
     }
-    let mut next: Vec<Key> = Vec::new();
+    // `depth` is at most `prefetch.depth`, itself at most 8.
+    let levels = (config.depth - u64::from(depth)) as u8;
+    let follows = &walk.tiers.follows;
+    let (mut named, mut catalogs): (Vec<Key>, Vec<Key>) = (Vec::new(), Vec::new());
     for (key, entry) in hits {
-        for key in (walk.tiers.follows)(key, &entry.value, config) {
-            let fetched_now = hits.iter().any(|(hit, _)| *hit == key);
-            if !fetched_now && !fetches.in_flight(&key) && !next.contains(&key) {
-                next.push(key);
+        for key in (follows.named)(key, &entry.value, config) {
+            if !hits.iter().any(|(hit, _)| *hit == key) && !named.contains(&key) {
+                named.push(key);
             }
         }
+        if let Some(catalog) = (follows.catalog)(key).filter(|_| levels > 0)
+            && !catalogs.contains(&catalog)
+        {
+            catalogs.push(catalog);
+        }
     }
-    next.truncate(config.max_keys as usize);
-    if next.is_empty() {
+    named.truncate(config.max_keys as usize);
+    let next: Vec<Key> = named
+        .iter()
+        .filter(|key| !fetches.in_flight(key))
+        .cloned()
+        .collect();
+    if named.is_empty() {
+        return;
+    }
+    let (walk, max_keys) = (walk.clone(), config.max_keys as usize);
+    tokio::spawn(async move {
+        fetch_missing(&walk, next, Purpose::Prefetch { depth }).await;
+        for catalog in catalogs {
+            let Some(body) = catalog_body(&walk, catalog, depth).await else {
+                continue;
+            };
+            let mut below = (walk.tiers.follows.listed)(&body, &named, levels);
+            below.truncate(max_keys);
+            let depth = depth + levels;
+            fetch_missing(&walk, below, Purpose::Prefetch { depth }).await;
+        }
+    });
+}
+
+/// With a client's read the origin is asked for: the catalogs that list what its keys name,
+/// fetched alongside, so that when the first value comes in, [`prefetch`] can look past
+/// the keys it names without waiting for theirs.
+pub(super) fn accompany(walk: &Walk, fetches: &Fetches, keys: &[Key]) {
+    let config = &walk.policy.prefetch;
+    if !config.enabled || config.depth < 2 {
+        return;
+    }
+    let mut catalogs: Vec<Key> = Vec::new();
+    for catalog in keys.iter().filter_map(walk.tiers.follows.catalog) {
+        if !fetches.in_flight(&catalog) && !keys.contains(&catalog) && !catalogs.contains(&catalog)
+        {
+            catalogs.push(catalog);
+        }
+    }
+    if catalogs.is_empty() {
         return;
     }
     let walk = walk.clone();
     tokio::spawn(async move {
-        let missing = not_fresh(&walk.tiers.local, next).await;
-        if missing.is_empty() {
-            return;
-        }
-        let wanted = missing
-            .into_iter()
-            .map(|key| Want {
-                key,
-                stale: None,
-                answer: None,
-            })
-            .collect();
-        speculate(&walk, wanted, Purpose::Prefetch { depth });
+        fetch_missing(&walk, catalogs, Purpose::Prefetch { depth: 1 }).await;
     });
+}
+
+/// Fetches ahead what no local tier holds fresh.
+async fn fetch_missing(walk: &Walk, keys: Vec<Key>, purpose: Purpose) {
+    if keys.is_empty() {
+        return;
+    }
+    let missing = not_fresh(&walk.tiers.local, keys).await;
+    if missing.is_empty() {
+        return;
+    }
+    let wanted = missing
+        .into_iter()
+        .map(|key| Want {
+            key,
+            stale: None,
+            answer: None,
+        })
+        .collect();
+    speculate(walk, wanted, purpose);
+}
+
+/// A catalog's body: a local tier's fresh copy, or the origin's (joining the fetch that
+/// [`accompany`] started, when it is still on its way). `None` when neither has one.
+async fn catalog_body(walk: &Walk, key: Key, depth: u8) -> Option<Bytes> {
+    let now = unix_ms();
+    for tier in walk
+        .tiers
+        .local
+        .iter()
+        .filter(|t| t.name() != TierName::Queue)
+    {
+        if let Ok(mut found) = tier.get_many(vec![key.clone()]).await
+            && let Some(Lookup::Hit(entry)) = found.pop()
+            && !entry.meta.is_expired(now)
+        {
+            return Some(entry.value);
+        }
+    }
+    let (answer, fetched) = oneshot::channel();
+    let want = Want {
+        key,
+        stale: None,
+        answer: Some(answer),
+    };
+    speculate(walk, vec![want], Purpose::Prefetch { depth });
+    match fetched.await {
+        Ok(Lookup::Hit(entry)) => Some(entry.value),
+        _ => None,
+    }
 }
 
 /// Keys refresh-ahead has refreshed, with how they were last seen: a key once hot stays a

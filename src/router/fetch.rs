@@ -137,15 +137,16 @@ impl Fetches {
             {
                 self.flights.remove(&want.key);
             }
+            // A fetch ahead that finds the key on its way has nothing to fetch and no client
+            // to count (prefetch may still wait for the answer).
+            let coalesced = u64::from(!purpose.speculative());
             match self.flights.get_mut(&want.key) {
-                // Already on its way: nothing to fetch ahead, nobody to count.
-                Some(_) if purpose.speculative() => {}
                 Some(Flight::Fetching(waiters)) => {
-                    counters.coalesced += 1;
+                    counters.coalesced += coalesced;
                     waiters.extend(want.answer);
                 }
                 Some(Flight::Storing(answer)) => {
-                    counters.coalesced += 1;
+                    counters.coalesced += coalesced;
                     if let Some(tx) = want.answer {
                         let _ = tx.send(answer.clone());
                     }

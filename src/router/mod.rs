@@ -22,4 +22,4 @@ pub use command::Command;
 pub use handle::{FastPath, RouterHandle};
 pub(crate) use message::ToRouter;
 pub use policy::Policy;
-pub use walk::Tiers;
+pub use walk::{Follows, Tiers};

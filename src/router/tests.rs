@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures::FutureExt;
 use ractor::Actor;
 
-use super::{Command, Policy, Router, RouterArgs, RouterHandle, Tiers};
+use super::{Command, Follows, Policy, Router, RouterArgs, RouterHandle, Tiers};
 use crate::config::BreakerConfig;
 use crate::glob::Glob;
 use crate::key::Key;
@@ -121,7 +121,7 @@ pub(super) async fn start_with(
             local,
             origins,
             upstream: |_| false,
-            follows: |_, _, _| Vec::new(),
+            follows: Follows::NONE,
         }),
         policy: Policy::default(),
         breaker: BreakerConfig::default(),

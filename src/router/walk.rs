@@ -25,9 +25,29 @@ pub struct Tiers {
     /// Whether a key is a copy of upstream content, even with no origin enabled to serve it:
     /// its expired copy is then answered (marked no-upstream) rather than missed.
     pub upstream: fn(&Key) -> bool,
-    /// The keys a fetched value names as what a client asks for next (a registry item's
-    /// dependencies, a block's components): what dependency prefetch fetches.
-    pub follows: fn(&Key, &[u8], &PrefetchConfig) -> Vec<Key>,
+    /// What dependency prefetch fetches.
+    pub follows: Follows,
+}
+
+/// What a fetched value names as the keys a client asks for next.
+pub struct Follows {
+    /// The keys a value names (a registry item's dependencies, a block's components).
+    pub named: fn(&Key, &[u8], &PrefetchConfig) -> Vec<Key>,
+    /// The file that lists what many keys name (a registry style's catalog), fetched with
+    /// the first read of any of them, so that prefetch sees several levels down at once.
+    pub catalog: fn(&Key) -> Option<Key>,
+    /// What a catalog's body says these keys name, so many levels down.
+    pub listed: fn(&[u8], &[Key], u8) -> Vec<Key>,
+}
+
+#[cfg(test)]
+impl Follows {
+    /// Nothing is named: prefetch has nothing to do.
+    pub const NONE: Follows = Follows {
+        named: |_, _, _| Vec::new(),
+        catalog: |_| None,
+        listed: |_, _, _| Vec::new(),
+    };
 }
 
 impl Tiers {

@@ -14,7 +14,7 @@ use crate::database::DatabaseHandle;
 use crate::github::GithubHandle;
 use crate::memory::{MemoryHandle, Store};
 use crate::registry::RegistryHandle;
-use crate::router::{FastPath, RouterHandle, Tiers};
+use crate::router::{FastPath, Follows, RouterHandle, Tiers};
 use crate::slot::Slot;
 use crate::tier::{Origin, Tier};
 use crate::write_behind::WriteBehindHandle;
@@ -90,10 +90,14 @@ impl Actors {
             local,
             origins,
             upstream: |key| crate::github::serves(key) || crate::registry::serves(key),
-            follows: |key, value, config| {
-                let mut next = crate::registry::follows(key, value, config);
-                next.extend(crate::shadcn::follows(key, value, config));
-                next
+            follows: Follows {
+                named: |key, value, config| {
+                    let mut next = crate::registry::follows(key, value, config);
+                    next.extend(crate::shadcn::follows(key, value, config));
+                    next
+                },
+                catalog: crate::registry::catalog,
+                listed: crate::registry::listed,
             },
         });
         let (fatal_tx, fatal) = watch::channel(None);

@@ -16,6 +16,7 @@ use crate::runner::tests;
 
 tests![
     a_fetched_item_brings_its_dependencies_two_levels_down,
+    the_style_catalog_shows_the_second_level_before_the_first_arrives,
     with_prefetch_off_only_what_is_asked_is_fetched,
     a_component_read_over_github_brings_its_demo,
     fetches_ahead_are_cancelled_when_the_origin_fails,
@@ -49,12 +50,21 @@ async fn a_fetched_item_brings_its_dependencies_two_levels_down() {
     let (status, _) = get(&format!("{base}/shadcn/styles/new-york-v4/login-01.json")).await;
     assert_eq!(status, StatusCode::OK);
     // login-01 names button, card, input, label and field; field names label and separator
-    // (depth 2); the base color comes with the first level.
+    // (depth 2); the base color comes with the first level, the style's catalog with
+    // login-01 itself.
     let stats = d
-        .wait_for_stats("seven keys prefetched", |s| s.router.prefetched >= 7)
+        .wait_for_stats("eight keys prefetched", |s| s.router.prefetched >= 8)
         .await;
-    assert_eq!(stats.router.prefetched, 7, "{:?}", stats.router);
-    for name in ["button", "card", "input", "label", "field", "separator"] {
+    assert_eq!(stats.router.prefetched, 8, "{:?}", stats.router);
+    for name in [
+        "registry",
+        "button",
+        "card",
+        "input",
+        "label",
+        "field",
+        "separator",
+    ] {
         assert_eq!(origin.count(&format!("{ITEMS}/{name}.json")), 1, "{name}");
     }
     assert_eq!(origin.count("/shadcn/colors/neutral.json"), 1);
@@ -74,6 +84,48 @@ async fn a_fetched_item_brings_its_dependencies_two_levels_down() {
     for name in ["button", "separator"] {
         assert_eq!(origin.count(&format!("{ITEMS}/{name}.json")), 1, "{name}");
     }
+}
+
+/// Waits (10 s at most) until the origin was asked for `path` once.
+async fn asked(origin: &FakeOrigin, path: &str) {
+    for _ in 0..1000 {
+        if origin.count(path) >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(origin.count(path), 1, "{path}");
+}
+
+async fn the_style_catalog_shows_the_second_level_before_the_first_arrives() {
+    let origin = FakeOrigin::with_fixtures(&registry_dir()).await.unwrap();
+    // The catalog is asked for alongside the first item read, before it comes (login-02
+    // never does).
+    origin.fault(&format!("{ITEMS}/login-02.json"), Fault::Hang);
+    let d = daemon_for(&origin, "");
+    let base = base(&d);
+    let hung = tokio::spawn(get(format!("{base}{ITEMS}/login-02.json").leak()));
+    asked(&origin, &format!("{ITEMS}/registry.json")).await;
+    hung.abort();
+    // field.json never comes either: only field names separator, so separator can be known
+    // only from the catalog.
+    origin.fault(&format!("{ITEMS}/field.json"), Fault::Hang);
+    let (status, _) = get(&format!("{base}{ITEMS}/login-01.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    let stats = d
+        .wait_for_stats("the catalog and separator prefetched", |s| {
+            s.router.prefetched >= 2
+        })
+        .await;
+    assert_eq!(stats.router.prefetched, 2, "{:?}", stats.router);
+    for name in ["registry", "field", "separator"] {
+        assert_eq!(origin.count(&format!("{ITEMS}/{name}.json")), 1, "{name}");
+    }
+    // What `shadcn add` asks after field is a hit, though field itself is still on its way.
+    let fetched = stats.router.fetched;
+    let (status, _) = get(&format!("{base}{ITEMS}/separator.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(d.stats().await.router.fetched, fetched);
 }
 
 async fn with_prefetch_off_only_what_is_asked_is_fetched() {
@@ -141,13 +193,7 @@ async fn fetches_ahead_are_cancelled_when_the_origin_fails() {
     let base = base(&d);
     let (status, _) = get(&format!("{base}{ITEMS}/login-01.json")).await;
     assert_eq!(status, StatusCode::OK);
-    for _ in 0..500 {
-        if origin.count(&format!("{ITEMS}/button.json")) == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert_eq!(origin.count(&format!("{ITEMS}/button.json")), 1);
+    asked(&origin, &format!("{ITEMS}/button.json")).await;
     // A client asking for button now joins the prefetch in flight...
     let joined = tokio::spawn(get(format!("{base}{ITEMS}/button.json").leak()));
     d.wait_for_stats("the read joined the prefetch", |s| s.router.coalesced >= 1)
@@ -214,7 +260,7 @@ async fn metrics_are_scraped_and_parsed_as_prometheus_reads_them() {
     let base = base(&d);
     let (status, _) = get(&format!("{base}{ITEMS}/login-01.json")).await;
     assert_eq!(status, StatusCode::OK);
-    d.wait_for_stats("the prefetch", |s| s.router.prefetched >= 7)
+    d.wait_for_stats("the prefetch", |s| s.router.prefetched >= 8)
         .await;
     for _ in 0..3 {
         get(&format!("{base}{ITEMS}/button.json")).await;
@@ -253,7 +299,7 @@ async fn metrics_are_scraped_and_parsed_as_prometheus_reads_them() {
     assert!(value("shadcache_commands_total", &[]) >= 5.0);
     assert_eq!(
         value("shadcache_origin_fetches_total", &[("purpose", "prefetch")]),
-        7.0
+        8.0
     );
     // login-01, the missing item, and the catalog its near names come from.
     assert_eq!(
