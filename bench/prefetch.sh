@@ -4,7 +4,10 @@
 # per answer), on a cold cache (a fresh daemon and data dir) and then warm (the same daemon,
 # again), with `[prefetch]` on and off, alternating so that drift on the machine falls on both.
 # The origin wait of a cold run is its wall time minus the warm run's: node's start-up and the
-# CLI's own work are in both. Prints one table row per delay and setting.
+# CLI's own work are in both, and vary by a few hundred ms from run to run on a busy machine.
+# The origin's own log gives a steadier second measure: the span from the first request's
+# arrival to the last answer's departure (last arrival plus DELAY). Prints one table row
+# per delay and setting, medians of RUNS pairs.
 #
 #   bench/prefetch.sh [RUNS] [DELAYS...]      default: 7 runs, 50 and 200 ms
 set -euo pipefail
@@ -71,15 +74,15 @@ add() {
 }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-echo "| origin's added latency ms | prefetch | cold ms | warm ms | waited on the origin ms | in round trips | origin requests |"
-echo "|---|---|---|---|---|---|---|"
+echo "| origin's added latency ms | prefetch | cold ms | warm ms | waited on the origin ms | in round trips | origin busy ms | in round trips | origin requests |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for delay in "${delays[@]}"; do
     rm -f "$work/origin.port"
     ORIGIN_LOG=$work/origin.log python3 bench/delayed_origin.py tests/fixtures/registry "$delay" >"$work/origin.port" &
     origin_pid=$!
     for _ in $(seq 50); do [ -s "$work/origin.port" ] && break; sleep 0.1; done
     origin="http://127.0.0.1:$(cat "$work/origin.port")/ui.shadcn.com/r"
-    declare -A cold=() warm=() waited=() requests=()
+    declare -A cold=() warm=() waited=() busy=() requests=()
     for _ in $(seq "$runs"); do
         for prefetch in true false; do
             start_daemon "$origin" "$prefetch"
@@ -87,20 +90,22 @@ for delay in "${delays[@]}"; do
             : >"$work/origin.log"
             c=$(add "$url")
             n=$(wc -l <"$work/origin.log")
+            b=$(awk -v d="$delay" 'NR == 1 { f = $1 } { l = $1 } END { print l - f + d }' "$work/origin.log")
             w=$(add "$url")
             stop_daemon
             cold[$prefetch]+="$c "; warm[$prefetch]+="$w "; waited[$prefetch]+="$((c - w)) "
+            busy[$prefetch]+="$b "
             requests[$prefetch]=$n
         done
     done
     for prefetch in true false; do
         read -r -a c <<<"${cold[$prefetch]}"; read -r -a w <<<"${warm[$prefetch]}"
-        read -r -a d <<<"${waited[$prefetch]}"
-        m=$(median "${d[@]}")
-        trips=$(awk -v m="$m" -v d="$delay" 'BEGIN { printf "%.1f", m / d }')
+        read -r -a d <<<"${waited[$prefetch]}"; read -r -a b <<<"${busy[$prefetch]}"
+        m=$(median "${d[@]}"); o=$(median "${b[@]}")
+        trips() { awk -v m="$1" -v d="$delay" 'BEGIN { printf "%.1f", m / d }'; }
         on=$([ "$prefetch" = true ] && echo on || echo off)
-        echo "| $delay | $on | $(median "${c[@]}") | $(median "${w[@]}") | $m | $trips | ${requests[$prefetch]} |"
+        echo "| $delay | $on | $(median "${c[@]}") | $(median "${w[@]}") | $m | $(trips "$m") | $o | $(trips "$o") | ${requests[$prefetch]} |"
     done
-    unset cold warm waited requests
+    unset cold warm waited busy requests
     kill "$origin_pid"; origin_pid=
 done
