@@ -117,7 +117,6 @@ async fn the_style_catalog_shows_the_second_level_before_the_first_arrives() {
             s.router.prefetched >= 2
         })
         .await;
-    assert_eq!(stats.router.prefetched, 2, "{:?}", stats.router);
     for name in ["registry", "field", "separator"] {
         assert_eq!(origin.count(&format!("{ITEMS}/{name}.json")), 1, "{name}");
     }
@@ -220,12 +219,17 @@ async fn a_hot_key_is_revalidated_before_it_expires_and_a_cold_one_is_not() {
          max_per_minute = 6000\n",
     );
     let base = base(&d);
-    for _ in 0..4 {
+    for name in ["button", "card"] {
+        let (status, _) = get(&format!("{base}{ITEMS}/{name}.json")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    // Stored in L1 (then L2): a read that comes while a value is still being stored is
+    // answered from the fetch, and L1 does not count it.
+    d.wait_l2_holds(2).await;
+    for _ in 0..3 {
         let (status, _) = get(&format!("{base}{ITEMS}/button.json")).await;
         assert_eq!(status, StatusCode::OK);
     }
-    let (status, _) = get(&format!("{base}{ITEMS}/card.json")).await;
-    assert_eq!(status, StatusCode::OK);
     // 25 minutes on: both expire within the next 10; button was read 3 times since it was
     // stored, card never.
     d.advance_clock(Duration::from_secs(25 * 60)).await;
@@ -262,6 +266,8 @@ async fn metrics_are_scraped_and_parsed_as_prometheus_reads_them() {
     assert_eq!(status, StatusCode::OK);
     d.wait_for_stats("the prefetch", |s| s.router.prefetched >= 8)
         .await;
+    // login-01 and the eight prefetched, stored: the reads below are L1's.
+    d.wait_l2_holds(9).await;
     for _ in 0..3 {
         get(&format!("{base}{ITEMS}/button.json")).await;
     }
