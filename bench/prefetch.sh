@@ -12,6 +12,7 @@
 #   bench/prefetch.sh [RUNS] [DELAYS...]      default: 7 runs, 50 and 200 ms
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. bench/lib.sh
 runs=${1:-7}; shift || true
 delays=("${@:-50 200}"); read -r -a delays <<<"${delays[*]}"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/shadcache-target}
@@ -44,24 +45,9 @@ start_daemon() {
 }
 stop_daemon() { kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; daemon_pid=; }
 
-# A project as `shadcn init` leaves one, with an `npm` that only records.
-project() {
-    local p=$work/project
-    rm -rf "$p"; mkdir -p "$p/src/app" "$p/bin"
-    echo '{"name":"app","version":"0.0.0","private":true}' >"$p/package.json"
-    echo '{"compilerOptions":{"baseUrl":".","paths":{"@/*":["./src/*"]}}}' >"$p/tsconfig.json"
-    echo '@import "tailwindcss";' >"$p/src/app/globals.css"
-    cat >"$p/components.json" <<'JSON'
-{"$schema":"https://ui.shadcn.com/schema.json","style":"new-york-v4","rsc":true,"tsx":true,
-"tailwind":{"config":"","css":"src/app/globals.css","baseColor":"neutral","cssVariables":true,"prefix":""},
-"aliases":{"components":"@/components","utils":"@/lib/utils","ui":"@/components/ui","lib":"@/lib","hooks":"@/hooks"},
-"iconLibrary":"lucide"}
-JSON
-    printf '#!/bin/sh\nexit 0\n' >"$p/bin/npm"; chmod +x "$p/bin/npm"
-}
 # add URL: runs `shadcn add login-01 --yes` against URL, prints its wall time in ms.
 add() {
-    project
+    shadcn_project "$work/project"
     local start end
     start=$(date +%s%N)
     (cd "$work/project" && PATH="$work/project/bin:$PATH" REGISTRY_URL=$1 NO_PROXY=127.0.0.1 \
@@ -72,7 +58,6 @@ add() {
     end=$(date +%s%N)
     echo $(((end - start) / 1000000))
 }
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "| origin's added latency ms | prefetch | cold ms | warm ms | waited on the origin ms | in round trips | origin busy ms | in round trips | origin requests |"
 echo "|---|---|---|---|---|---|---|---|---|"

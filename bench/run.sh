@@ -10,6 +10,7 @@
 #   bench/run.sh --smoke    a few hundred requests each: checks the harness works
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. bench/lib.sh
 
 smoke=${1:-}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/shadcache-target}
@@ -206,21 +207,6 @@ echo "== the shadcn CLI: straight to an origin 50 ms (then 200 ms) away, and thr
 cli_runs=11
 [ "$smoke" = --smoke ] && cli_runs=1
 shadcn_bin=$PWD/tests/mcp/node_modules/.bin/shadcn
-# A project as `shadcn init` leaves one, with an `npm` that only records (add installs deps).
-project() {
-    local p=$1
-    rm -rf "$p"; mkdir -p "$p/src/app" "$p/bin"
-    echo '{"name":"app","version":"0.0.0","private":true}' >"$p/package.json"
-    echo '{"compilerOptions":{"baseUrl":".","paths":{"@/*":["./src/*"]}}}' >"$p/tsconfig.json"
-    echo '@import "tailwindcss";' >"$p/src/app/globals.css"
-    cat >"$p/components.json" <<'JSON'
-{"$schema":"https://ui.shadcn.com/schema.json","style":"new-york-v4","rsc":true,"tsx":true,
-"tailwind":{"config":"","css":"src/app/globals.css","baseColor":"neutral","cssVariables":true,"prefix":""},
-"aliases":{"components":"@/components","utils":"@/lib/utils","ui":"@/components/ui","lib":"@/lib","hooks":"@/hooks"},
-"iconLibrary":"lucide"}
-JSON
-    printf '#!/bin/sh\nexit 0\n' >"$p/bin/npm"; chmod +x "$p/bin/npm"
-}
 # cli_pair DIRECT THROUGH ARGS...: `shadcn ARGS` timed $cli_runs times against each URL,
 # alternating (so drift on the machine falls on both); prints the two medians in ms.
 cli_pair() {
@@ -228,7 +214,7 @@ cli_pair() {
     local a=() b=() url start end
     for _ in $(seq $cli_runs); do
         for url in "$direct" "$through"; do
-            project "$work/project"
+            shadcn_project "$work/project"
             start=$(date +%s%N)
             (cd "$work/project" && PATH="$work/project/bin:$PATH" REGISTRY_URL=$url NO_PROXY=127.0.0.1 \
                 "$shadcn_bin" "$@" >/dev/null 2>&1)
@@ -236,7 +222,6 @@ cli_pair() {
             if [ "$url" = "$direct" ]; then a+=($(((end - start) / 1000000))); else b+=($(((end - start) / 1000000))); fi
         done
     done
-    median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
     echo "$(median "${a[@]}") $(median "${b[@]}")"
 }
 cli_rows=()
