@@ -16,7 +16,6 @@ use super::message::{Outcome, Purpose, ToRouter};
 use super::policy::Policy;
 use super::walk::{Tiers, Walk};
 use crate::config::BreakerConfig;
-use crate::key::Key;
 use crate::latency::Latency;
 use crate::protocol::{Response, RouterStats, StaleReason, Stats, TierName, TierStats};
 use crate::write_behind::WriteBehindHandle;
@@ -126,14 +125,12 @@ impl Actor for Router {
                 admission,
             } => {
                 let (walk, counters) = (&state.walk, &mut state.counters);
-                let read: Vec<Key> = match purpose {
-                    Purpose::Read => wanted.iter().map(|want| want.key.clone()).collect(),
-                    _ => Vec::new(),
-                };
+                if purpose == Purpose::Read {
+                    accompany(walk, &state.fetches, &wanted);
+                }
                 state
                     .fetches
                     .fetch(walk, wanted, purpose, counters, admission);
-                accompany(walk, &state.fetches, &read);
             }
             ToRouter::Fetched(fetched) => {
                 let n = fetched.answers.len() as u64;

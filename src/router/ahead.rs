@@ -75,16 +75,22 @@ pub(super) fn prefetch(walk: &Walk, fetches: &Fetches, purpose: Purpose, hits: &
 }
 
 /// With a client's read the origin is asked for: the catalogs that list what its keys name,
-/// fetched alongside, so that when the first value comes in, [`prefetch`] can look past
-/// the keys it names without waiting for theirs.
-pub(super) fn accompany(walk: &Walk, fetches: &Fetches, keys: &[Key]) {
+/// fetched alongside (the task's fetch reaches the actor after the read's), so that when the
+/// first value comes in, [`prefetch`] can look past the keys it names without waiting for
+/// theirs.
+pub(super) fn accompany(walk: &Walk, fetches: &Fetches, read: &[Want]) {
     let config = &walk.policy.prefetch;
     if !config.enabled || config.depth < 2 {
         return;
     }
     let mut catalogs: Vec<Key> = Vec::new();
-    for catalog in keys.iter().filter_map(walk.tiers.follows.catalog) {
-        if !fetches.in_flight(&catalog) && !keys.contains(&catalog) && !catalogs.contains(&catalog)
+    for catalog in read
+        .iter()
+        .filter_map(|want| (walk.tiers.follows.catalog)(&want.key))
+    {
+        if !fetches.in_flight(&catalog)
+            && !read.iter().any(|want| want.key == catalog)
+            && !catalogs.contains(&catalog)
         {
             catalogs.push(catalog);
         }
