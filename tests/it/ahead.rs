@@ -21,6 +21,7 @@ tests![
     a_component_read_over_github_brings_its_demo,
     fetches_ahead_are_cancelled_when_the_origin_fails,
     a_hot_key_is_revalidated_before_it_expires_and_a_cold_one_is_not,
+    a_hot_key_is_refreshed_through_a_life_without_reads,
     metrics_are_scraped_and_parsed_as_prometheus_reads_them,
 ];
 
@@ -256,6 +257,39 @@ async fn a_hot_key_is_revalidated_before_it_expires_and_a_cold_one_is_not() {
         1,
         "card's first read after its TTL is the stale one"
     );
+}
+
+async fn a_hot_key_is_refreshed_through_a_life_without_reads() {
+    let origin = FakeOrigin::with_fixtures(&registry_dir()).await.unwrap();
+    let d = daemon_for(
+        &origin,
+        "\n[ttl]\nregistry = \"30m\"\n\n[prefetch]\nenabled = false\n\n\
+         [refresh_ahead]\ninterval = \"100ms\"\nahead = \"10m\"\nmin_reads = 3\n\
+         max_per_minute = 6000\n",
+    );
+    let base = base(&d);
+    let button = format!("{base}{ITEMS}/button.json");
+    assert_eq!(get(&button).await.0, StatusCode::OK);
+    d.wait_l2_holds(1).await;
+    for _ in 0..3 {
+        assert_eq!(get(&button).await.0, StatusCode::OK);
+    }
+    // Minute 25: hot (3 reads), refreshed; the new copy expires at minute 55.
+    d.advance_clock(Duration::from_secs(25 * 60)).await;
+    d.wait_for_stats("button refreshed ahead", |s| s.router.refreshed_ahead >= 1)
+        .await;
+    // Minute 50: not read in this life, yet refreshed again (the first idle life is
+    // forgiven), so the read at minute 60 is fresh.
+    d.advance_clock(Duration::from_secs(25 * 60)).await;
+    d.wait_for_stats("button refreshed ahead again", |s| {
+        s.router.refreshed_ahead >= 2
+    })
+    .await;
+    d.advance_clock(Duration::from_secs(10 * 60)).await;
+    assert_eq!(get(&button).await.0, StatusCode::OK);
+    let stats = d.stats().await;
+    assert!(stats.router.stale_answers.is_empty(), "{:?}", stats.router);
+    assert_eq!(origin.count(&format!("{ITEMS}/button.json")), 3);
 }
 
 async fn metrics_are_scraped_and_parsed_as_prometheus_reads_them() {
