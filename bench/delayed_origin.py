@@ -40,7 +40,12 @@ def main():
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(http.server.ThreadingHTTPServer):
+        # socketserver's default backlog is 5: a burst of prefetches overflowed it, and the
+        # dropped connection's retried SYN came a second later.
+        request_queue_size = 128
+
+    server = Server(("127.0.0.1", 0), Handler)
     print(server.server_address[1], flush=True)
     server.serve_forever()
 

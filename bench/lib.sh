@@ -19,3 +19,23 @@ JSON
 
 # median N...: the middle value (the lower of the two middle ones for an even count).
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# release_bins [load]: sets $bin (and with `load`, $load_bin) to the release build, built
+# first, unless $SHADCACHE_BIN ($SHADCACHE_LOAD_BIN) names one already.
+release_bins() {
+    export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/shadcache-target}
+    bin=${SHADCACHE_BIN:-$CARGO_TARGET_DIR/release/shadcache}
+    [ -n "${SHADCACHE_BIN:-}" ] || cargo build --release --locked --bin shadcache
+    [ "${1:-}" = load ] || return 0
+    load_bin=${SHADCACHE_LOAD_BIN:-$CARGO_TARGET_DIR/release/shadcache-load}
+    [ -n "${SHADCACHE_LOAD_BIN:-}" ] ||
+        cargo build --release --locked --features testkit --bin shadcache-load
+}
+
+# scratch NAME: $work, a fresh directory under /tmp; on exit the daemon ($daemon_pid) and
+# the origin ($origin_pid) still running are killed and $work removed.
+scratch() {
+    work=$(mktemp -d "/tmp/shadcache-$1-XXXXXX")
+    daemon_pid=; origin_pid=
+    trap 'for pid in "$daemon_pid" "$origin_pid"; do [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+}

@@ -15,21 +15,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . bench/lib.sh
 runs=${1:-7}; shift || true
 delays=("${@:-50 200}"); read -r -a delays <<<"${delays[*]}"
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/shadcache-target}
-bin=${SHADCACHE_BIN:-$CARGO_TARGET_DIR/release/shadcache}
-[ -n "${SHADCACHE_BIN:-}" ] || cargo build --release --locked --bin shadcache
+release_bins
 [ -x tests/mcp/node_modules/.bin/shadcn ] ||
     npm ci --prefix tests/mcp --no-audit --no-fund --loglevel=error
 shadcn=$PWD/tests/mcp/node_modules/.bin/shadcn
 
-work=$(mktemp -d /tmp/shadcache-prefetch-XXXXXX)
-daemon_pid=; origin_pid=
-cleanup() {
-    [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null || true
-    [ -n "$origin_pid" ] && kill "$origin_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+scratch prefetch
 sc() { "$bin" --socket "$work/s.sock" --config "$work/config.toml" "$@"; }
 
 # start_daemon ORIGIN PREFETCH: a fresh daemon (GitHub off) on an empty data dir.

@@ -11,22 +11,10 @@
 #   bench/replay.sh [SPAN]      default: 24h of daemon time
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. bench/lib.sh
 span=${1:-24h}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/shadcache-target}
-bin=${SHADCACHE_BIN:-$CARGO_TARGET_DIR/release/shadcache}
-load_bin=${SHADCACHE_LOAD_BIN:-$CARGO_TARGET_DIR/release/shadcache-load}
-[ -n "${SHADCACHE_BIN:-}" ] || cargo build --release --locked --bin shadcache
-[ -n "${SHADCACHE_LOAD_BIN:-}" ] ||
-    cargo build --release --locked --features testkit --bin shadcache-load
-
-work=$(mktemp -d /tmp/shadcache-replay-XXXXXX)
-daemon_pid=; origin_pid=
-cleanup() {
-    [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null || true
-    [ -n "$origin_pid" ] && kill "$origin_pid" 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+release_bins load
+scratch replay
 
 python3 bench/delayed_origin.py tests/fixtures/registry 0 >"$work/origin.port" &
 origin_pid=$!

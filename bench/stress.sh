@@ -12,14 +12,10 @@
 # The suite runs short versions of both (tests/it/stress.rs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. bench/lib.sh
 
 what=${1:-}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/var/tmp/shadcache-target}
-bin=${SHADCACHE_BIN:-$CARGO_TARGET_DIR/release/shadcache}
-load_bin=${SHADCACHE_LOAD_BIN:-$CARGO_TARGET_DIR/release/shadcache-load}
-[ -n "${SHADCACHE_BIN:-}" ] || cargo build --release --locked --bin shadcache
-[ -n "${SHADCACHE_LOAD_BIN:-}" ] ||
-    cargo build --release --locked --features testkit --bin shadcache-load
+release_bins load
 
 work=$(mktemp -d /tmp/shadcache-stress-XXXXXX)
 daemon_pid=
